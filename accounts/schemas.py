@@ -1,0 +1,93 @@
+"""msgspec schemas of organisations, keys and the authenticated caller."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta
+
+from core.identifiers import validate_uscc
+from core.types import InputStruct, Name, OutputStruct, UsccCode
+
+__all__ = (
+    "ApiKeyCreate",
+    "ApiKeyIssued",
+    "ApiKeyRead",
+    "OrganisationCreate",
+    "OrganisationRead",
+    "OrganisationRole",
+    "Principal",
+)
+
+
+class OrganisationRole(StrEnum):
+    """What an organisation does on the platform; decides what it may see and do."""
+
+    SHIPPER = "shipper"
+    CARRIER = "carrier"
+    PORT = "port"
+    CUSTOMS = "customs"
+    REGULATOR = "regulator"
+    ADMIN = "admin"
+
+
+class Principal(msgspec.Struct, frozen=True, kw_only=True):
+    """The authenticated caller: an organisation acting through one of its API keys."""
+
+    organisation_id: uuid.UUID
+    uscc: str
+    name: str
+    role: OrganisationRole
+    api_key_id: uuid.UUID | None = None
+
+
+class OrganisationCreate(InputStruct):
+    """A new organisation (platform operators only)."""
+
+    name: Name
+    role: OrganisationRole
+    uscc: UsccCode
+
+    def __post_init__(self) -> None:
+        validate_uscc(self.uscc)
+
+
+class OrganisationRead(OutputStruct):
+    """An organisation."""
+
+    id: uuid.UUID
+    uscc: str
+    name: str
+    role: OrganisationRole
+    active: bool
+    created_at: datetime
+
+
+class ApiKeyCreate(InputStruct):
+    """A request for a new API key."""
+
+    label: Annotated[str, Meta(max_length=100)] = ""
+
+
+class ApiKeyRead(OutputStruct):
+    """An API key, without its secret."""
+
+    id: uuid.UUID
+    prefix: str
+    label: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class ApiKeyIssued(OutputStruct):
+    """A new API key; ``key`` is shown this once and cannot be recovered."""
+
+    id: uuid.UUID
+    key: str
+    prefix: str
+    label: str
+    created_at: datetime

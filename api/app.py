@@ -1,0 +1,115 @@
+"""The Litestar application: ``create_app()`` lists every router, plugin and handler in one place."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import swagger_ui_bundle
+from litestar import Litestar
+from litestar.config.compression import CompressionConfig
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme, Server, Tag
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.static_files import create_static_files_router
+
+from api.deps import provide_session
+from api.health import HealthController
+from api.middleware import RequestContextMiddleware
+from api.organisations import OrganisationController
+from api.problems import exception_handlers
+from api.waybills import WaybillController
+from core.db import create_engine, create_session_factory
+from core.logging import configure_logging
+from core.settings import Settings, get_settings
+
+__all__ = ("create_app",)
+
+_SWAGGER_ASSETS = Path(swagger_ui_bundle.swagger_ui_path)
+_STATIC = "/static/swagger-ui"
+
+
+class MetricsController(PrometheusController):
+    """Prometheus metrics in the text exposition format."""
+
+    path = "/metrics"
+    include_in_schema = False
+
+
+def _openapi(settings: Settings) -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="Freight e-waybill API",
+        version="1.0.0",
+        description=(
+            "One standardized electronic waybill that follows the cargo across road, rail, water, air "
+            "and customs. Authenticate with `Authorization: Bearer <API key>`. Errors are RFC 9457 "
+            "problem documents (`application/problem+json`)."
+        ),
+        path="/schema",
+        servers=[Server(url="/")],
+        tags=[
+            Tag(name="Waybills", description="Issue, read, amend and cancel e-waybills"),
+            Tag(name="Organisations", description="The caller's organisation and API keys"),
+            Tag(name="Operations", description="Health probes"),
+        ],
+        components=Components(
+            security_schemes={
+                "BearerAuth": SecurityScheme(type="http", scheme="bearer", description="Organisation API key")
+            }
+        ),
+        render_plugins=[
+            SwaggerRenderPlugin(
+                path="/",
+                js_url=f"{_STATIC}/swagger-ui-bundle.js",
+                css_url=f"{_STATIC}/swagger-ui.css",
+                standalone_preset_js_url=f"{_STATIC}/swagger-ui-standalone-preset.js",
+                favicon=f"<link rel='icon' type='image/png' href='{_STATIC}/favicon-32x32.png'>",
+            ),
+            JsonRenderPlugin(),
+        ],
+    )
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Build the application for ``settings`` (default: from the environment)."""
+    settings = settings or get_settings()
+    configure_logging(level=settings.log_level, json=settings.log_json)
+    engine = create_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        app.state.engine = engine
+        app.state.session_factory = create_session_factory(engine)
+        app.state.settings = settings
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    prometheus = PrometheusConfig(
+        app_name="freight",
+        prefix="freight",
+        group_path=True,
+        exclude=["/metrics", "/health", _STATIC, "/schema"],
+    )
+    return Litestar(
+        route_handlers=[
+            WaybillController,
+            OrganisationController,
+            HealthController,
+            MetricsController,
+            create_static_files_router(path=_STATIC, directories=[_SWAGGER_ASSETS], include_in_schema=False),
+        ],
+        dependencies={"db_session": Provide(provide_session)},
+        exception_handlers=exception_handlers,
+        lifespan=[lifespan],
+        middleware=[prometheus.middleware, lambda app: RequestContextMiddleware(app, access_log=settings.access_log)],
+        openapi_config=_openapi(settings),
+        request_max_body_size=settings.max_body_bytes,
+        compression_config=CompressionConfig(backend="gzip", minimum_size=4096),
+        logging_config=None,
+        debug=False,
+    )

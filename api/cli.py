@@ -1,0 +1,194 @@
+"""The ``freight`` command: serve the API, migrate, manage organisations, run the demo."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import uuid
+
+import click
+
+from core.settings import get_settings
+
+__all__ = ("main",)
+
+
+def _set_database(database_url: str | None) -> None:
+    if database_url:
+        os.environ["FREIGHT_DATABASE_URL"] = database_url
+        get_settings.cache_clear()
+
+
+database_option = click.option(
+    "--database-url",
+    envvar="FREIGHT_DATABASE_URL",
+    default=None,
+    help="Database URL (default: FREIGHT_DATABASE_URL, else ./freight.db).",
+)
+
+
+@click.group()
+def main() -> None:
+    """Freight e-waybill and drop-and-hook platform."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="TCP port.")
+@click.option("--workers", default=1, show_default=True, type=int, help="Server processes (PostgreSQL only).")
+@database_option
+def serve(host: str, port: int, workers: int, database_url: str | None) -> None:
+    """Migrate the database to the newest schema, then serve the HTTP API."""
+    _set_database(database_url)
+    settings = get_settings()
+    from core.migrate import upgrade_database
+
+    upgrade_database(settings.database_url)
+    _run_server(host, port, workers if not settings.database_url.startswith("sqlite") else 1)
+
+
+def _run_server(host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        log_config=None,
+        loop="uvloop",
+        http="httptools",
+    )
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@database_option
+def db_upgrade(revision: str, database_url: str | None) -> None:
+    """Apply the migrations up to REVISION."""
+    _set_database(database_url)
+    from core.migrate import upgrade_database
+
+    upgrade_database(get_settings().database_url, revision)
+    click.echo(f"database at {revision}")
+
+
+@main.group()
+def orgs() -> None:
+    """Organisations and their API keys."""
+
+
+@orgs.command("create")
+@click.option("--name", required=True, help="Registered name, e.g. 佛山顺通甩挂运输有限公司.")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["shipper", "carrier", "port", "customs", "regulator", "admin"]),
+)
+@click.option("--uscc", required=True, help="Unified social credit code (18 characters).")
+@database_option
+def orgs_create(name: str, role: str, uscc: str, database_url: str | None) -> None:
+    """Create an organisation; its new API key is the last line printed (shown once)."""
+    _set_database(database_url)
+    import msgspec
+
+    from accounts.schemas import OrganisationCreate
+
+    try:
+        data = msgspec.convert({"name": name, "role": role, "uscc": uscc.strip().upper()}, OrganisationCreate)
+    except msgspec.ValidationError as exc:
+        raise click.BadParameter(str(exc)) from None
+    organisation, key = asyncio.run(_create_organisation(data))
+    click.echo(f"organisation {organisation.id} {organisation.role.value} {organisation.uscc} {organisation.name}")
+    click.echo("API key (shown once, store it now):")
+    click.echo(key)
+
+
+async def _create_organisation(data: object) -> tuple[object, str]:
+    from accounts import service
+    from accounts.schemas import OrganisationCreate
+    from core.db import create_engine, create_session_factory
+    from core.errors import DomainError
+    from core.migrate import upgrade_database
+
+    assert isinstance(data, OrganisationCreate)
+    settings = get_settings()
+    await asyncio.to_thread(upgrade_database, settings.database_url)
+    engine = create_engine(settings)
+    try:
+        async with create_session_factory(engine)() as session:
+            try:
+                organisation = await service.create_organisation(session, data=data)
+            except DomainError as exc:
+                raise click.ClickException(exc.detail) from None
+            key = await service.issue_api_key(session, organisation_id=organisation.id, label="cli")
+            await session.commit()
+            return organisation, key.key
+    finally:
+        await engine.dispose()
+
+
+@orgs.command("revoke-key")
+@click.argument("organisation_id", type=click.UUID)
+@click.argument("key_id", type=click.UUID)
+@database_option
+def orgs_revoke_key(organisation_id: uuid.UUID, key_id: uuid.UUID, database_url: str | None) -> None:
+    """Revoke an API key of an organisation."""
+    _set_database(database_url)
+
+    async def revoke() -> None:
+        from accounts import service
+        from core.db import create_engine, create_session_factory
+        from core.errors import DomainError
+
+        engine = create_engine(get_settings())
+        try:
+            async with create_session_factory(engine)() as session:
+                try:
+                    await service.revoke_api_key(session, organisation_id=organisation_id, key_id=key_id)
+                except DomainError as exc:
+                    raise click.ClickException(exc.detail) from None
+                await session.commit()
+        finally:
+            await engine.dispose()
+
+    asyncio.run(revoke())
+    click.echo(f"revoked {key_id}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Seed and print the keys, then exit.")
+@database_option
+def demo(host: str, port: int, no_serve: bool, database_url: str | None) -> None:
+    """Seed Pearl River Delta demo data, print API keys and URLs, then serve."""
+    _set_database(database_url)
+    settings = get_settings()
+    from api.demo import seed_demo
+    from core.migrate import upgrade_database
+
+    upgrade_database(settings.database_url)
+    keys = asyncio.run(seed_demo(settings))
+    base = f"http://{host}:{port}"
+    click.echo(f"Freight demo on {settings.database_url}")
+    click.echo(f"  API docs (Swagger UI): {base}/schema/")
+    click.echo(f"  OpenAPI document:      {base}/schema/openapi.json")
+    click.echo(f"  Health:                {base}/health/ready   Metrics: {base}/metrics")
+    click.echo("API keys (new each run; earlier demo keys keep working until revoked):")
+    for role, name, key in keys:
+        click.echo(f"  {role:<10} {key}  {name}")
+    shipper_key = next(key for role, _, key in keys if role == "shipper")
+    click.echo("Try:")
+    click.echo(f"  curl -s -H 'Authorization: Bearer {shipper_key}' {base}/v1/waybills")
+    sys.stdout.flush()
+    if not no_serve:
+        _run_server(host, port, 1)

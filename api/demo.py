@@ -1,0 +1,281 @@
+"""Demo data: organisations and a dozen waybills around the Pearl River Delta."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+
+from accounts import service as accounts
+from accounts.models import Organisation
+from accounts.schemas import OrganisationCreate, OrganisationRole, Principal
+from core.db import create_engine, create_session_factory
+from core.settings import Settings
+from waybill import service as waybills
+from waybill.models import Waybill
+from waybill.schemas import CancellationReason, WaybillCancellation, WaybillCreate
+
+__all__ = ("DEMO_ORGANISATIONS", "seed_demo")
+
+DEMO_ORGANISATIONS: list[dict[str, str]] = [
+    {"name": "佛山顺德华美电器有限公司", "role": "shipper", "uscc": "91440606MA4W8K2L7M"},
+    {"name": "佛山顺通甩挂运输有限公司", "role": "carrier", "uscc": "91440604MA51L2K4U9"},
+    {"name": "珠江驳运物流有限公司", "role": "carrier", "uscc": "91440101MA59X8Q2EU"},
+    {"name": "深圳蛇口集装箱码头有限公司", "role": "port", "uscc": "91440300708461136T"},
+    {"name": "中华人民共和国蛇口海关", "role": "customs", "uscc": "11440000006940059K"},
+    {"name": "广东省交通运输厅", "role": "regulator", "uscc": "12440000455858437F"},
+    {"name": "平台运营中心", "role": "admin", "uscc": "91440115MA59RD7E34"},
+]
+
+_PLACES: dict[str, dict[str, Any]] = {
+    "shunde": {
+        "name": "顺德北滘家电制造基地",
+        "address": "佛山市顺德区北滘镇工业大道 18 号",
+        "division_code": "440606",
+        "latitude": 22.9265,
+        "longitude": 113.2092,
+    },
+    "beijiao": {
+        "name": "佛山北滘港码头",
+        "address": "佛山市顺德区北滘镇港前路 1 号",
+        "division_code": "440606",
+        "latitude": 22.9402,
+        "longitude": 113.2381,
+        "locode": "CNFOS",
+    },
+    "shekou": {
+        "name": "蛇口集装箱码头",
+        "address": "深圳市南山区蛇口港湾大道 1 号",
+        "division_code": "440305",
+        "latitude": 22.4751,
+        "longitude": 113.8965,
+        "locode": "CNSHK",
+    },
+    "nansha": {
+        "name": "南沙港三期码头",
+        "address": "广州市南沙区龙穴岛港前大道 1 号",
+        "division_code": "440115",
+        "latitude": 22.6215,
+        "longitude": 113.6732,
+        "locode": "CNNSA",
+    },
+    "yantian": {
+        "name": "盐田国际集装箱码头",
+        "address": "深圳市盐田区盐田港北路 1 号",
+        "division_code": "440308",
+        "latitude": 22.5768,
+        "longitude": 114.2751,
+        "locode": "CNYTN",
+    },
+    "dongguan": {
+        "name": "东莞长安电子产业园",
+        "address": "东莞市长安镇振安中路 88 号",
+        "division_code": "441900",
+        "latitude": 22.8167,
+        "longitude": 113.8106,
+    },
+    "zhongshan": {
+        "name": "中山小榄五金园区",
+        "address": "中山市小榄镇工业大道南 26 号",
+        "division_code": "442000",
+        "latitude": 22.6702,
+        "longitude": 113.2472,
+    },
+    "jiangmen": {
+        "name": "江门新会化工园区",
+        "address": "江门市新会区古井镇临港工业园 6 号",
+        "division_code": "440705",
+        "latitude": 22.3681,
+        "longitude": 113.0845,
+    },
+    "huizhou": {
+        "name": "惠州大亚湾石化区",
+        "address": "惠州市大亚湾经济技术开发区石化大道中 9 号",
+        "division_code": "441303",
+        "latitude": 22.7315,
+        "longitude": 114.5389,
+    },
+    "dalang": {
+        "name": "广州大朗铁路集装箱中心站",
+        "address": "广州市白云区大朗货运站路 2 号",
+        "division_code": "440111",
+        "latitude": 23.2702,
+        "longitude": 113.2618,
+        "locode": "CNCAN",
+    },
+    "guangzhou_dc": {
+        "name": "广州黄埔物流配送中心",
+        "address": "广州市黄埔区开创大道 2666 号",
+        "division_code": "440112",
+        "latitude": 23.1722,
+        "longitude": 113.4612,
+    },
+}
+
+_ROAD_CARRIER = {"uscc": "91440604MA51L2K4U9", "name": "佛山顺通甩挂运输有限公司"}
+_BARGE_CARRIER = {"uscc": "91440101MA59X8Q2EU", "name": "珠江驳运物流有限公司"}
+
+# (reference, pickup, delivery, goods, kg, container, dangerous goods, what happens to it)
+_SHIPMENTS: list[tuple[str, str, str, str, float, str | None, dict[str, Any] | None, str]] = [
+    ("PO-DEMO-1001", "shunde", "shekou", "家用冰箱 BCD-520", 8160, "CSQU3054383", None, "barge"),
+    ("PO-DEMO-1002", "shunde", "nansha", "分体式空调室外机", 6400, "MSKU9070323", None, "in_transit"),
+    ("PO-DEMO-1003", "dongguan", "yantian", "笔记本电脑主板", 2100, "TGHU6149323", None, "issued"),
+    ("PO-DEMO-1004", "zhongshan", "nansha", "不锈钢厨具", 11800, "OOLU8853917", None, "delivered"),
+    (
+        "PO-DEMO-1005",
+        "jiangmen",
+        "guangzhou_dc",
+        "涂料 (易燃液体)",
+        9600,
+        None,
+        {"un_number": "UN1263", "packing_group": "II", "quantity": 9000, "unit": "L"},
+        "issued",
+    ),
+    (
+        "PO-DEMO-1006",
+        "huizhou",
+        "guangzhou_dc",
+        "石油气 (液化)",
+        14200,
+        None,
+        {"un_number": "UN1075", "quantity": 14200, "unit": "kg"},
+        "in_transit",
+    ),
+    ("PO-DEMO-1007", "shunde", "dalang", "微波炉 (中欧班列)", 7300, "CSNU6276212", None, "issued"),
+    ("PO-DEMO-1008", "dongguan", "shekou", "蓝牙耳机", 1800, "HLXU8451297", None, "cancelled"),
+    (
+        "PO-DEMO-1009",
+        "jiangmen",
+        "nansha",
+        "硫酸 (腐蚀性)",
+        18000,
+        None,
+        {"un_number": "UN1830", "packing_group": "II", "quantity": 18000, "unit": "kg"},
+        "issued",
+    ),
+    ("PO-DEMO-1010", "zhongshan", "yantian", "LED 灯具", 4200, "TCNU4538710", None, "draft"),
+    ("PO-DEMO-1011", "shunde", "shekou", "电饭煲", 5100, "CSQU3054383", None, "barge"),
+    ("PO-DEMO-1012", "huizhou", "yantian", "聚乙烯颗粒", 21500, "MSKU9070323", None, "issued"),
+]
+
+
+def _container_or_none(code: str | None) -> dict[str, Any]:
+    return {"container_number": code} if code else {}
+
+
+def _waybill_request(index: int, shipment: tuple[Any, ...], day: datetime) -> dict[str, Any]:
+    reference, pickup, delivery, goods, kg, container, dangerous, plan = shipment
+    start = day + timedelta(hours=2 * index)
+    road_to = "beijiao" if plan == "barge" else delivery
+    legs: list[dict[str, Any]] = [
+        {
+            "sequence": 1,
+            "mode": "road",
+            "carrier": _ROAD_CARRIER,
+            "from_place": _PLACES[pickup],
+            "to_place": _PLACES[road_to],
+            "planned_departure": (start + timedelta(hours=1)).isoformat(),
+            "planned_arrival": (start + timedelta(hours=4)).isoformat(),
+            "equipment": {
+                "vehicle_plate": f"粤E{3 + index % 6}K7{20 + index}",
+                "trailer_plate": f"粤E{2380 + index}挂",
+                **_container_or_none(container),
+            },
+        }
+    ]
+    if plan == "barge":
+        legs.append(
+            {
+                "sequence": 2,
+                "mode": "inland_water",
+                "carrier": _BARGE_CARRIER,
+                "from_place": _PLACES["beijiao"],
+                "to_place": _PLACES[delivery],
+                "planned_departure": (start + timedelta(hours=8)).isoformat(),
+                "planned_arrival": (start + timedelta(hours=20)).isoformat(),
+                "equipment": _container_or_none(container),
+            }
+        )
+    cargo: dict[str, Any] = {
+        "description": goods,
+        "package_count": 20 + index * 7,
+        "package_type": "CT",
+        "gross_weight_kg": kg,
+    }
+    if dangerous:
+        cargo["dangerous_goods"] = dangerous
+        cargo["package_type"] = "DR" if dangerous["unit"] == "L" else "TK"
+    return {
+        "shipper_reference": reference,
+        "consignor": {"name": "佛山顺德华美电器有限公司", "uscc": "91440606MA4W8K2L7M", "phone": "+86 757 2283 6610"},
+        "consignee": {"name": "广州黄埔进出口贸易有限公司", "contact_name": "李明", "phone": "+86 20 8220 1100"},
+        "pickup": _PLACES[pickup],
+        "delivery": _PLACES[delivery],
+        "pickup_window": {"start": start.isoformat(), "end": (start + timedelta(hours=3)).isoformat()},
+        "delivery_window": {
+            "start": (start + timedelta(hours=4)).isoformat(),
+            "end": (start + timedelta(hours=30)).isoformat(),
+        },
+        "cargo": [cargo],
+        "references": {"order_number": f"SO-{reference[3:]}"},
+        "legs": legs,
+        "draft": plan == "draft",
+    }
+
+
+def _principal(org: Organisation) -> Principal:
+    return Principal(organisation_id=org.id, uscc=org.uscc, name=org.name, role=OrganisationRole(org.role))
+
+
+async def seed_demo(settings: Settings) -> list[tuple[str, str, str]]:
+    """Create the demo organisations and waybills if absent; return (role, name, new API key) for each."""
+    engine = create_engine(settings)
+    try:
+        async with create_session_factory(engine)() as session:
+            orgs: dict[str, Organisation] = {}
+            for spec in DEMO_ORGANISATIONS:
+                org = await session.scalar(sa.select(Organisation).where(Organisation.uscc == spec["uscc"]))
+                if org is None:
+                    await accounts.create_organisation(session, data=msgspec.convert(spec, OrganisationCreate))
+                    org = await session.scalar(sa.select(Organisation).where(Organisation.uscc == spec["uscc"]))
+                assert org is not None
+                orgs[spec["uscc"]] = org
+            shipper = _principal(orgs["91440606MA4W8K2L7M"])
+            road = _principal(orgs["91440604MA51L2K4U9"])
+            already = await session.scalar(
+                sa.select(sa.func.count()).select_from(Waybill).where(Waybill.shipper_id == shipper.organisation_id)
+            )
+            if not already:
+                day = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=6)
+                for index, shipment in enumerate(_SHIPMENTS):
+                    request = msgspec.convert(_waybill_request(index, shipment, day), WaybillCreate)
+                    created, _ = await waybills.create_waybill(session, principal=shipper, data=request)
+                    await _play(session, shipment[-1], created.number, shipper, road, day + timedelta(hours=index))
+            keys = []
+            for spec in DEMO_ORGANISATIONS:
+                org = orgs[spec["uscc"]]
+                issued = await accounts.issue_api_key(session, organisation_id=org.id, label="demo")
+                keys.append((org.role, org.name, issued.key))
+            await session.commit()
+            return keys
+    finally:
+        await engine.dispose()
+
+
+async def _play(session: Any, plan: str, number: str, shipper: Principal, road: Principal, at: datetime) -> None:
+    """Move a demo waybill along its lifecycle."""
+    if plan in {"in_transit", "delivered"}:
+        await waybills.record_leg_started(session, principal=road, number=number, sequence=1, at=at)
+    if plan == "delivered":
+        await waybills.record_leg_completed(
+            session, principal=road, number=number, sequence=1, at=at + timedelta(hours=3)
+        )
+    if plan == "cancelled":
+        await waybills.cancel_waybill(
+            session,
+            principal=shipper,
+            number=number,
+            cancellation=WaybillCancellation(reason_code=CancellationReason.GOODS_NOT_READY),
+        )

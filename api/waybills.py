@@ -1,0 +1,330 @@
+"""HTTP routes of the e-waybill: thin handlers that parse, call the service, and commit."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, patch, post
+from litestar.di import Provide
+from litestar.openapi.spec import Example
+from litestar.params import Body, Parameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accounts.schemas import Principal
+from api.deps import provide_principal
+from api.examples import AMEND_WAYBILL_EXAMPLE, CANCEL_WAYBILL_EXAMPLE, CREATE_WAYBILL_EXAMPLE, UPDATE_LEG_EXAMPLE
+from api.problems import problem_responses
+from core.errors import NotFoundError, RuleViolationError
+from core.identifiers import normalise_waybill_number
+from waybill import service
+from waybill.schemas import (
+    ChangeList,
+    LegUpdate,
+    TransportMode,
+    WaybillAmendment,
+    WaybillCancellation,
+    WaybillCreate,
+    WaybillPage,
+    WaybillRead,
+    WaybillStatus,
+    WaybillVersionList,
+)
+
+__all__ = ("WaybillController",)
+
+NumberParam = Annotated[
+    str,
+    Parameter(
+        description="Waybill number, e.g. EW2612-7K3M9Q2X-T (case and hyphens are not significant)",
+        max_length=40,
+    ),
+]
+AccessReason = Annotated[
+    str | None,
+    Parameter(
+        query="access_reason",
+        description="Why an authority reads this waybill; recorded in the access log",
+        max_length=500,
+        required=False,
+    ),
+]
+IdempotencyKey = Annotated[
+    str | None,
+    Parameter(
+        header="Idempotency-Key",
+        description="Repeat a request safely: the same key and body return the first result",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        required=False,
+    ),
+]
+
+
+def _number(raw: str) -> str:
+    try:
+        return normalise_waybill_number(raw)
+    except ValueError as exc:
+        raise NotFoundError(f"waybill {raw!r} not found: {exc}") from None
+
+
+def _request_line(request: Request[Any, Any, Any]) -> str:
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    return f"{request.method} {request.url.path}" + (f"?{query}" if query else "")
+
+
+class WaybillController(Controller):
+    """Issue, read, list, amend and cancel e-waybills."""
+
+    path = "/v1/waybills"
+    tags = ["Waybills"]
+    dependencies = {"principal": Provide(provide_principal)}
+    security = [{"BearerAuth": []}]
+
+    @post(
+        "/",
+        operation_id="createWaybill",
+        summary="Issue a waybill",
+        description=(
+            "Issue an e-waybill with the caller as shipper of record (or keep it as a draft with "
+            "`draft: true`). Send an `Idempotency-Key` to make retries safe: the same key and body "
+            "return the waybill made the first time (200), the same key with another body is refused (422)."
+        ),
+        status_code=HTTP_201_CREATED,
+        responses=problem_responses(400, 401, 403, 409, 413, 422),
+    )
+    async def create_waybill(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        principal: Principal,
+        data: Annotated[
+            WaybillCreate,
+            Body(
+                examples=[
+                    Example(
+                        summary="Refrigerators from Shunde to Shekou by truck and barge", value=CREATE_WAYBILL_EXAMPLE
+                    )
+                ]
+            ),
+        ],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[WaybillRead]:
+        digest = hashlib.sha256(msgspec.json.encode(data)).hexdigest()
+        waybill, created = await service.create_waybill(
+            db_session, principal=principal, data=data, idempotency_key=idempotency_key, request_sha256=digest
+        )
+        await db_session.commit()
+        headers = {"Location": f"/v1/waybills/{waybill.number}"}
+        if not created:
+            headers["Idempotent-Replayed"] = "true"
+        return Response(waybill, status_code=HTTP_201_CREATED if created else HTTP_200_OK, headers=headers)
+
+    @get(
+        "/",
+        operation_id="listWaybills",
+        summary="List waybills",
+        description="Waybills the caller may see, newest first, one page at a time.",
+        responses=problem_responses(400, 401, 422),
+    )
+    async def list_waybills(
+        self,
+        db_session: AsyncSession,
+        principal: Principal,
+        status: Annotated[list[WaybillStatus] | None, Parameter(description="Only these states")] = None,
+        created_from: Annotated[datetime | None, Parameter(description="Created at or after (RFC 3339)")] = None,
+        created_to: Annotated[datetime | None, Parameter(description="Created before (RFC 3339)")] = None,
+        mode: Annotated[TransportMode | None, Parameter(description="Has a leg of this mode")] = None,
+        place: Annotated[
+            str | None,
+            Parameter(
+                description="UN/LOCODE (CNSHK) or division code or prefix (4406) of pickup, delivery or a leg",
+                max_length=6,
+            ),
+        ] = None,
+        carrier: Annotated[
+            str | None, Parameter(description="USCC of a carrier with a leg on the waybill", max_length=18)
+        ] = None,
+        cursor: Annotated[
+            str | None, Parameter(description="`next_cursor` of the previous page", max_length=200)
+        ] = None,
+        limit: Annotated[int, Parameter(ge=1, le=200, description="Page size")] = 50,
+    ) -> WaybillPage:
+        _require_aware(created_from, "created_from")
+        _require_aware(created_to, "created_to")
+        filters = service.WaybillFilters(
+            status=tuple(status or ()),
+            created_from=created_from,
+            created_to=created_to,
+            mode=mode,
+            place=place.upper() if place else None,
+            carrier_uscc=carrier.upper() if carrier else None,
+        )
+        return await service.list_waybills(db_session, principal=principal, filters=filters, cursor=cursor, limit=limit)
+
+    @get(
+        "/{number:str}",
+        operation_id="getWaybill",
+        summary="Read a waybill",
+        responses=problem_responses(401, 404),
+    )
+    async def get_waybill(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        principal: Principal,
+        number: NumberParam,
+        access_reason: AccessReason = None,
+    ) -> WaybillRead:
+        waybill = await service.get_waybill(
+            db_session,
+            principal=principal,
+            number=_number(number),
+            access_reason=access_reason,
+            request=_request_line(request),
+        )
+        await db_session.commit()
+        return waybill
+
+    @get(
+        "/{number:str}/versions",
+        operation_id="listWaybillVersions",
+        summary="Every version of a waybill",
+        responses=problem_responses(401, 404),
+    )
+    async def list_versions(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        principal: Principal,
+        number: NumberParam,
+        access_reason: AccessReason = None,
+    ) -> WaybillVersionList:
+        versions = await service.list_versions(
+            db_session,
+            principal=principal,
+            number=_number(number),
+            access_reason=access_reason,
+            request=_request_line(request),
+        )
+        await db_session.commit()
+        return versions
+
+    @get(
+        "/{number:str}/changes",
+        operation_id="listWaybillChanges",
+        summary="Audit trail of a waybill",
+        description="Every change to the waybill and its legs: what, who, when.",
+        responses=problem_responses(401, 404),
+    )
+    async def list_changes(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        principal: Principal,
+        number: NumberParam,
+        access_reason: AccessReason = None,
+    ) -> ChangeList:
+        changes = await service.list_changes(
+            db_session,
+            principal=principal,
+            number=_number(number),
+            access_reason=access_reason,
+            request=_request_line(request),
+        )
+        await db_session.commit()
+        return changes
+
+    @post(
+        "/{number:str}/amendments",
+        operation_id="amendWaybill",
+        summary="Amend the goods part",
+        description=(
+            "Make a new version of the goods part. Fields left out keep their value. Refused once the "
+            "waybill is delivered; earlier versions stay readable."
+        ),
+        status_code=HTTP_201_CREATED,
+        responses=problem_responses(400, 401, 403, 404, 409, 413, 422),
+    )
+    async def amend_waybill(
+        self,
+        db_session: AsyncSession,
+        principal: Principal,
+        number: NumberParam,
+        data: Annotated[
+            WaybillAmendment,
+            Body(examples=[Example(summary="Delivery postponed by a day", value=AMEND_WAYBILL_EXAMPLE)]),
+        ],
+    ) -> WaybillRead:
+        waybill = await service.amend_waybill(db_session, principal=principal, number=_number(number), amendment=data)
+        await db_session.commit()
+        return waybill
+
+    @post(
+        "/{number:str}/cancel",
+        operation_id="cancelWaybill",
+        summary="Cancel a waybill",
+        description="Cancel with a reason code; refused once the first leg has started.",
+        status_code=HTTP_200_OK,
+        responses=problem_responses(400, 401, 403, 404, 409, 413),
+    )
+    async def cancel_waybill(
+        self,
+        db_session: AsyncSession,
+        principal: Principal,
+        number: NumberParam,
+        data: Annotated[
+            WaybillCancellation, Body(examples=[Example(summary="Goods not ready", value=CANCEL_WAYBILL_EXAMPLE)])
+        ],
+    ) -> WaybillRead:
+        waybill = await service.cancel_waybill(
+            db_session, principal=principal, number=_number(number), cancellation=data
+        )
+        await db_session.commit()
+        return waybill
+
+    @post(
+        "/{number:str}/issue",
+        operation_id="issueWaybill",
+        summary="Issue a draft",
+        status_code=HTTP_200_OK,
+        responses=problem_responses(401, 403, 404, 409),
+    )
+    async def issue_waybill(self, db_session: AsyncSession, principal: Principal, number: NumberParam) -> WaybillRead:
+        waybill = await service.issue_waybill(db_session, principal=principal, number=_number(number))
+        await db_session.commit()
+        return waybill
+
+    @patch(
+        "/{number:str}/legs/{sequence:int}",
+        operation_id="updateWaybillLeg",
+        summary="Change a leg's carrier, times or equipment",
+        description=(
+            "The shipper may change anything on a leg that has not completed; the leg's carrier may "
+            "change its planned times and equipment (e.g. a replacement tractor after a breakdown). "
+            "Each change is recorded in the audit trail."
+        ),
+        responses=problem_responses(400, 401, 403, 404, 409, 413, 422),
+    )
+    async def update_leg(
+        self,
+        db_session: AsyncSession,
+        principal: Principal,
+        number: NumberParam,
+        sequence: Annotated[int, Parameter(ge=1, le=20, description="Leg sequence number")],
+        data: Annotated[LegUpdate, Body(examples=[Example(summary="Replacement tractor", value=UPDATE_LEG_EXAMPLE)])],
+    ) -> WaybillRead:
+        waybill = await service.update_leg(
+            db_session, principal=principal, number=_number(number), sequence=sequence, update=data
+        )
+        await db_session.commit()
+        return waybill
+
+
+def _require_aware(value: datetime | None, name: str) -> None:
+    if value is not None and value.tzinfo is None:
+        raise RuleViolationError(f"{name} needs a UTC offset, e.g. 2026-12-01T00:00:00+08:00", field=name)

@@ -1,0 +1,75 @@
+"""Platform settings, read once from ``FREIGHT_*`` environment variables.
+
+Every setting is documented in ``.env.example`` at the repository root.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import msgspec
+
+__all__ = ("Settings", "get_settings", "load_settings", "to_async_url")
+
+DEFAULT_SQLITE_URL = f"sqlite:///{Path.cwd() / 'freight.db'}"
+
+
+class Settings(msgspec.Struct, kw_only=True, frozen=True):
+    """Runtime configuration of the platform."""
+
+    database_url: str = DEFAULT_SQLITE_URL
+    """SQLAlchemy URL: ``postgresql://user@host/db`` in production, a SQLite file by default."""
+    database_pool_size: int = 10
+    """Connections per server process (PostgreSQL only)."""
+    public_base_url: str = "http://127.0.0.1:8000"
+    """Base URL printed in links and documents (verification URLs, demo output)."""
+    log_level: str = "INFO"
+    """Root log level: DEBUG, INFO, WARNING or ERROR."""
+    log_json: bool = True
+    """One JSON object a line on stdout; set false for human-readable lines in development."""
+    access_log: bool = True
+    """Log one line per HTTP request."""
+    max_body_bytes: int = 1_048_576
+    """Largest request body accepted; larger bodies answer 413."""
+    regulator_reason_required: bool = False
+    """If true, regulators must state a reason (``X-Access-Reason``) to read a waybill."""
+
+
+def _env_bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Build settings from ``FREIGHT_*`` variables of ``environ`` (default: the process environment)."""
+    environ = dict(os.environ if environ is None else environ)
+    values: dict[str, object] = {}
+    for field in msgspec.structs.fields(Settings):
+        raw = environ.get(f"FREIGHT_{field.name.upper()}")
+        if raw is None or raw == "":
+            continue
+        if field.type is bool:
+            values[field.name] = _env_bool(raw)
+        elif field.type is int:
+            values[field.name] = int(raw)
+        else:
+            values[field.name] = raw
+    return msgspec.convert(values, Settings)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests build their own with ``load_settings``)."""
+    return load_settings()
+
+
+def to_async_url(url: str) -> str:
+    """Map a plain database URL to its asyncio driver (asyncpg, aiosqlite)."""
+    scheme, _, rest = url.partition("://")
+    base = scheme.split("+", 1)[0]
+    if base in {"postgresql", "postgres"}:
+        return f"postgresql+asyncpg://{rest}"
+    if base == "sqlite":
+        return f"sqlite+aiosqlite://{rest}"
+    raise ValueError(f"unsupported database URL scheme: {scheme!r}")

@@ -1,0 +1,62 @@
+"""Constrained value types shared by the API schemas of every domain package."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta
+
+__all__ = (
+    "AwareDatetime",
+    "DivisionCode",
+    "InputStruct",
+    "Latitude",
+    "Longitude",
+    "Name",
+    "OutputStruct",
+    "ShortText",
+    "UnLocode",
+    "UsccCode",
+)
+
+
+class InputStruct(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """Base of every request body: immutable, keyword-only, unknown fields refused."""
+
+
+class OutputStruct(msgspec.Struct, kw_only=True, frozen=True):
+    """Base of every response body."""
+
+
+AwareDatetime = Annotated[
+    datetime,
+    Meta(tz=True, description="RFC 3339 date-time with a UTC offset, e.g. 2026-11-23T08:00:00+08:00"),
+]
+Name = Annotated[str, Meta(min_length=1, max_length=200, pattern=r"\S")]
+ShortText = Annotated[str, Meta(min_length=1, max_length=500, pattern=r"\S")]
+UsccCode = Annotated[
+    str,
+    Meta(
+        min_length=18,
+        max_length=18,
+        pattern=r"^[0-9A-HJ-NPQRTUWXY]{18}$",
+        description="Unified social credit code (统一社会信用代码, GB 32100-2015), check character verified",
+        examples=["91440300708461136T"],
+    ),
+]
+DivisionCode = Annotated[
+    str,
+    Meta(
+        pattern=r"^[1-8][0-9]{5}$",
+        description="Administrative division code (GB/T 2260), e.g. 440606 for Shunde, Foshan",
+        examples=["440606"],
+    ),
+]
+UnLocode = Annotated[
+    str,
+    Meta(pattern=r"^[A-Z]{2}[A-Z2-9]{3}$", description="UN/LOCODE, e.g. CNSHK for Shekou", examples=["CNSHK"]),
+]
+Latitude = Annotated[float, Meta(ge=-90, le=90, description="WGS 84 latitude in degrees")]
+Longitude = Annotated[float, Meta(ge=-180, le=180, description="WGS 84 longitude in degrees")]

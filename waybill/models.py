@@ -1,0 +1,132 @@
+"""Tables of the e-waybill: the waybill, its versions, its legs, and the records of who did what."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from core.db import IntPK, JSONDocument, UTCDateTime, utcnow
+
+__all__ = ("AccessLogEntry", "IdempotencyRecord", "TransportLeg", "Waybill", "WaybillChange", "WaybillVersion")
+
+
+class Waybill(SQLModel, table=True):
+    """The waybill header: identity, owner, state, and the columns that lists filter on.
+
+    The goods part lives in ``WaybillVersion`` (one row per version); the legs in ``TransportLeg``.
+    """
+
+    __tablename__ = "waybill"
+    __table_args__ = (
+        sa.UniqueConstraint("shipper_id", "shipper_reference"),
+        sa.Index("ix_waybill_shipper_listing", "shipper_id", "created_at", "id"),
+        sa.Index("ix_waybill_listing", "created_at", "id"),
+    )
+
+    id: int | None = Field(default=None, sa_column=sa.Column(IntPK, primary_key=True, autoincrement=True))
+    number: str = Field(sa_column=sa.Column(sa.String(20), nullable=False, unique=True))
+    shipper_id: uuid.UUID = Field(foreign_key="organisation.id")
+    shipper_reference: str = Field(sa_type=sa.String(64))
+    status: str = Field(sa_type=sa.String(16), index=True)
+    version: int = 1
+    pickup_division_code: str = Field(sa_type=sa.String(6))
+    delivery_division_code: str = Field(sa_type=sa.String(6))
+    pickup_locode: str | None = Field(default=None, sa_type=sa.String(5))
+    delivery_locode: str | None = Field(default=None, sa_type=sa.String(5))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    issued_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    cancellation_reason: str | None = Field(default=None, sa_type=sa.String(32))
+    cancellation_note: str | None = Field(default=None, sa_type=sa.String(500))
+
+
+class WaybillVersion(SQLModel, table=True):
+    """One version of the goods part of a waybill, kept forever."""
+
+    __tablename__ = "waybill_version"
+
+    waybill_id: int = Field(sa_column=sa.Column(IntPK, sa.ForeignKey("waybill.id"), primary_key=True))
+    version: int = Field(primary_key=True)
+    document: dict[str, Any] = Field(sa_type=JSONDocument)
+    reason: str | None = Field(default=None, sa_type=sa.String(500))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_by_id: uuid.UUID = Field(foreign_key="organisation.id")
+
+
+class TransportLeg(SQLModel, table=True):
+    """A planned or running leg of the journey; its carrier and equipment may change while it runs."""
+
+    __tablename__ = "transport_leg"
+    __table_args__ = (sa.UniqueConstraint("waybill_id", "sequence"),)
+
+    id: int | None = Field(default=None, sa_column=sa.Column(IntPK, primary_key=True, autoincrement=True))
+    waybill_id: int = Field(sa_column=sa.Column(IntPK, sa.ForeignKey("waybill.id"), nullable=False))
+    sequence: int
+    mode: str = Field(sa_type=sa.String(16))
+    status: str = Field(default="planned", sa_type=sa.String(16))
+    carrier_uscc: str | None = Field(default=None, sa_type=sa.String(18), index=True)
+    carrier_name: str | None = Field(default=None, sa_type=sa.String(200))
+    from_place: dict[str, Any] = Field(sa_type=JSONDocument)
+    to_place: dict[str, Any] = Field(sa_type=JSONDocument)
+    from_division_code: str = Field(sa_type=sa.String(6))
+    to_division_code: str = Field(sa_type=sa.String(6))
+    from_locode: str | None = Field(default=None, sa_type=sa.String(5))
+    to_locode: str | None = Field(default=None, sa_type=sa.String(5))
+    planned_departure: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    planned_arrival: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    vehicle_plate: str | None = Field(default=None, sa_type=sa.String(16))
+    trailer_plate: str | None = Field(default=None, sa_type=sa.String(16))
+    container_number: str | None = Field(default=None, sa_type=sa.String(11))
+    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class WaybillChange(SQLModel, table=True):
+    """Audit trail: every change to a waybill, who made it and when."""
+
+    __tablename__ = "waybill_change"
+    __table_args__ = (sa.Index("ix_waybill_change_waybill", "waybill_id", "id"),)
+
+    id: int | None = Field(default=None, sa_column=sa.Column(IntPK, primary_key=True, autoincrement=True))
+    waybill_id: int = Field(sa_column=sa.Column(IntPK, sa.ForeignKey("waybill.id"), nullable=False))
+    action: str = Field(sa_type=sa.String(32))
+    version: int | None = None
+    organisation_id: uuid.UUID = Field(foreign_key="organisation.id")
+    api_key_id: uuid.UUID | None = Field(default=None, foreign_key="api_key.id")
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSONDocument)
+
+
+class AccessLogEntry(SQLModel, table=True):
+    """A read of a waybill by an authority (regulator), with the reason it gave."""
+
+    __tablename__ = "waybill_access_log"
+    __table_args__ = (sa.Index("ix_waybill_access_log_waybill", "waybill_id", "id"),)
+
+    id: int | None = Field(default=None, sa_column=sa.Column(IntPK, primary_key=True, autoincrement=True))
+    waybill_id: int = Field(sa_column=sa.Column(IntPK, sa.ForeignKey("waybill.id"), nullable=False))
+    organisation_id: uuid.UUID = Field(foreign_key="organisation.id")
+    api_key_id: uuid.UUID | None = Field(default=None, foreign_key="api_key.id")
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    action: str = Field(sa_type=sa.String(32))
+    reason: str | None = Field(default=None, sa_type=sa.String(500))
+    request: str = Field(default="", sa_type=sa.String(500))
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The first request made with an ``Idempotency-Key``: its body digest and the resource it made."""
+
+    __tablename__ = "idempotency_record"
+
+    organisation_id: uuid.UUID = Field(foreign_key="organisation.id", primary_key=True)
+    operation: str = Field(sa_type=sa.String(40), primary_key=True)
+    key: str = Field(sa_type=sa.String(255), primary_key=True)
+    request_sha256: str = Field(sa_type=sa.String(64))
+    resource: str = Field(sa_type=sa.String(64))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,423 @@
+"""msgspec schemas of the e-waybill API: what comes in, what goes out.
+
+The goods part (``WaybillDocument``) is fixed at issue and changed only by amendment; the legs
+(``LegPlan``) carry the carrier and equipment, which change often.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+import msgspec
+from babel.numbers import list_currencies
+from msgspec import UNSET, Meta, UnsetType
+
+from core.identifiers import validate_container_number, validate_uscc, validate_vehicle_plate
+from core.types import (
+    AwareDatetime,
+    DivisionCode,
+    InputStruct,
+    Latitude,
+    Longitude,
+    Name,
+    OutputStruct,
+    ShortText,
+    UnLocode,
+    UsccCode,
+)
+
+__all__ = (
+    "CancellationReason",
+    "CargoLine",
+    "CarrierRef",
+    "DangerousGoodsLine",
+    "Equipment",
+    "LegPlan",
+    "LegRead",
+    "LegStatus",
+    "LegUpdate",
+    "Party",
+    "Place",
+    "References",
+    "TimeWindow",
+    "TransportMode",
+    "WaybillAmendment",
+    "WaybillCancellation",
+    "WaybillCreate",
+    "WaybillDocument",
+    "WaybillPage",
+    "WaybillRead",
+    "WaybillStatus",
+    "WaybillSummary",
+    "WaybillVersionRead",
+)
+
+_CURRENCIES = frozenset(list_currencies())
+
+
+class TransportMode(StrEnum):
+    """Mode of a transport leg."""
+
+    ROAD = "road"
+    RAIL = "rail"
+    INLAND_WATER = "inland_water"
+    SEA = "sea"
+    AIR = "air"
+
+
+class WaybillStatus(StrEnum):
+    """Lifecycle state of a waybill."""
+
+    DRAFT = "draft"
+    ISSUED = "issued"
+    IN_TRANSIT = "in_transit"
+    DELIVERED = "delivered"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+class LegStatus(StrEnum):
+    """State of one transport leg."""
+
+    PLANNED = "planned"
+    UNDER_WAY = "under_way"
+    COMPLETED = "completed"
+
+
+class CancellationReason(StrEnum):
+    """Why a waybill was cancelled."""
+
+    SHIPPER_REQUEST = "shipper_request"
+    DUPLICATE = "duplicate"
+    GOODS_NOT_READY = "goods_not_ready"
+    NO_CARRIER = "no_carrier"
+    REGULATORY = "regulatory"
+    OTHER = "other"
+
+
+Phone = Annotated[str, Meta(pattern=r"^\+?[0-9][0-9 \-]{4,19}$", examples=["+86 757 2283 0000"])]
+HsCode = Annotated[
+    str,
+    Meta(
+        pattern=r"^[0-9]{6}([0-9]{2}([0-9]{2})?)?$", description="HS code, 6, 8 or 10 digits", examples=["8418102000"]
+    ),
+]
+PackageType = Annotated[
+    str, Meta(pattern=r"^[A-Z0-9]{2}$", description="UN/ECE Recommendation 21 package code, e.g. CT carton, PX pallet")
+]
+UnNumber = Annotated[str, Meta(pattern=r"^UN[0-9]{4}$", description="UN number, e.g. UN1203", examples=["UN1203"])]
+CustomsDeclarationNumber = Annotated[
+    str, Meta(pattern=r"^[0-9]{18}$", description="18-digit China customs declaration number (报关单号)")
+]
+Reference = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[^\s].*$")]
+
+
+class Party(InputStruct):
+    """A consignor, consignee or notify party."""
+
+    name: Name
+    uscc: UsccCode | None = None
+    contact_name: Annotated[str, Meta(max_length=100)] | None = None
+    phone: Phone | None = None
+    address: Annotated[str, Meta(max_length=300)] | None = None
+
+    def __post_init__(self) -> None:
+        if self.uscc is not None:
+            validate_uscc(self.uscc)
+
+
+class Place(InputStruct):
+    """A named place with its address, administrative division and position."""
+
+    name: Name
+    address: Annotated[str, Meta(min_length=1, max_length=300)]
+    division_code: DivisionCode
+    latitude: Latitude
+    longitude: Longitude
+    locode: UnLocode | None = None
+
+
+class TimeWindow(InputStruct):
+    """A time window; ``end`` must not be before ``start``."""
+
+    start: AwareDatetime
+    end: AwareDatetime
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValueError("time window ends before it starts")
+
+
+class DangerousGoodsLine(InputStruct):
+    """Dangerous-goods particulars of a cargo line (checked against ADR rules in a later stage)."""
+
+    un_number: UnNumber
+    quantity: Annotated[float, Meta(gt=0, le=1_000_000)]
+    unit: Literal["kg", "L"]
+    packing_group: Literal["I", "II", "III"] | None = None
+
+
+class CargoLine(InputStruct):
+    """One line of goods."""
+
+    description: ShortText
+    package_count: Annotated[int, Meta(ge=1, le=1_000_000)]
+    package_type: PackageType
+    gross_weight_kg: Annotated[float, Meta(gt=0, le=1_000_000)]
+    volume_m3: Annotated[float, Meta(ge=0, le=10_000)] | None = None
+    hs_code: HsCode | None = None
+    declared_value: Annotated[float, Meta(ge=0, le=1e12)] | None = None
+    currency: Annotated[str, Meta(pattern=r"^[A-Z]{3}$", examples=["CNY"])] | None = None
+    dangerous_goods: DangerousGoodsLine | None = None
+
+    def __post_init__(self) -> None:
+        if self.currency is not None and self.currency not in _CURRENCIES:
+            raise ValueError(f"unknown ISO 4217 currency {self.currency!r}")
+        if self.declared_value is not None and self.currency is None:
+            raise ValueError("declared_value needs a currency")
+
+
+class References(InputStruct):
+    """Business references attached to the waybill."""
+
+    order_number: Reference | None = None
+    customs_declarations: Annotated[list[CustomsDeclarationNumber], Meta(max_length=20)] = msgspec.field(
+        default_factory=list
+    )
+
+
+def _check_unique(values: list[str], what: str) -> None:
+    if len(set(values)) != len(values):
+        raise ValueError(f"{what} repeated")
+
+
+class WaybillDocument(InputStruct):
+    """The goods part of a waybill, versioned as a whole."""
+
+    consignor: Party
+    consignee: Party
+    pickup: Place
+    delivery: Place
+    pickup_window: TimeWindow
+    delivery_window: TimeWindow
+    cargo: Annotated[list[CargoLine], Meta(min_length=1, max_length=200)]
+    notify_party: Party | None = None
+    references: References = msgspec.field(default_factory=References)
+    instructions: Annotated[str, Meta(max_length=2000)] | None = None
+
+    def __post_init__(self) -> None:
+        if self.delivery_window.end < self.pickup_window.start:
+            raise ValueError("delivery window ends before the pickup window starts")
+        _check_unique(self.references.customs_declarations, "customs declaration number")
+
+
+class CarrierRef(InputStruct):
+    """The carrier of a leg, named by its unified social credit code."""
+
+    uscc: UsccCode
+    name: Name
+
+    def __post_init__(self) -> None:
+        validate_uscc(self.uscc)
+
+
+class Equipment(InputStruct):
+    """Transport equipment on a leg: a tractor or lorry, a semi-trailer, a container."""
+
+    vehicle_plate: Annotated[str, Meta(min_length=7, max_length=10, examples=["粤E12345"])] | None = None
+    trailer_plate: Annotated[str, Meta(min_length=7, max_length=10, examples=["粤E1234挂"])] | None = None
+    container_number: Annotated[str, Meta(min_length=11, max_length=11, examples=["CSQU3054383"])] | None = None
+
+    def __post_init__(self) -> None:
+        if self.vehicle_plate is not None:
+            validate_vehicle_plate(self.vehicle_plate, trailer=False)
+        if self.trailer_plate is not None:
+            validate_vehicle_plate(self.trailer_plate, trailer=True)
+        if self.container_number is not None:
+            validate_container_number(self.container_number)
+
+
+class LegPlan(InputStruct):
+    """A planned transport leg."""
+
+    sequence: Annotated[int, Meta(ge=1, le=20)]
+    mode: TransportMode
+    from_place: Place
+    to_place: Place
+    carrier: CarrierRef | None = None
+    planned_departure: AwareDatetime | None = None
+    planned_arrival: AwareDatetime | None = None
+    equipment: Equipment = msgspec.field(default_factory=Equipment)
+
+    def __post_init__(self) -> None:
+        _check_planned_times(self.planned_departure, self.planned_arrival)
+
+
+def _check_planned_times(departure: datetime | None, arrival: datetime | None) -> None:
+    if departure is not None and arrival is not None and arrival < departure:
+        raise ValueError("planned arrival is before planned departure")
+
+
+class WaybillCreate(WaybillDocument, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """A new waybill; the caller is its shipper of record."""
+
+    shipper_reference: Reference
+    legs: Annotated[list[LegPlan], Meta(max_length=20)] = msgspec.field(default_factory=list)
+    draft: bool = False
+    """Keep the waybill as a draft instead of issuing it at once."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        sequences = [leg.sequence for leg in self.legs]
+        if sequences != list(range(1, len(sequences) + 1)):
+            raise ValueError("legs must be numbered 1, 2, 3, ... in order")
+
+    def document(self) -> WaybillDocument:
+        """The goods part of this request."""
+        return msgspec.convert(
+            {f: getattr(self, f) for f in WaybillDocument.__struct_fields__}, WaybillDocument, from_attributes=True
+        )
+
+
+class WaybillAmendment(InputStruct):
+    """A change to the goods part. Fields left out keep their value; ``notify_party: null`` removes it."""
+
+    reason: ShortText
+    expected_version: Annotated[int, Meta(ge=1)] | None = None
+    """If given, the amendment is refused with 409 unless this is the current version."""
+    consignor: Party | UnsetType = UNSET
+    consignee: Party | UnsetType = UNSET
+    notify_party: Party | UnsetType | None = UNSET
+    pickup: Place | UnsetType = UNSET
+    delivery: Place | UnsetType = UNSET
+    pickup_window: TimeWindow | UnsetType = UNSET
+    delivery_window: TimeWindow | UnsetType = UNSET
+    cargo: Annotated[list[CargoLine], Meta(min_length=1, max_length=200)] | UnsetType = UNSET
+    references: References | UnsetType = UNSET
+    instructions: Annotated[str, Meta(max_length=2000)] | UnsetType | None = UNSET
+
+    def changes(self) -> dict[str, object]:
+        """The fields this amendment sets."""
+        return {f: getattr(self, f) for f in WaybillDocument.__struct_fields__ if getattr(self, f) is not UNSET}
+
+
+class WaybillCancellation(InputStruct):
+    """A request to cancel a waybill."""
+
+    reason_code: CancellationReason
+    note: Annotated[str, Meta(max_length=500)] | None = None
+
+
+class LegUpdate(InputStruct):
+    """A change to a leg that has not completed: carrier (shipper only), times, equipment."""
+
+    carrier: CarrierRef | UnsetType = UNSET
+    planned_departure: AwareDatetime | UnsetType | None = UNSET
+    planned_arrival: AwareDatetime | UnsetType | None = UNSET
+    equipment: Equipment | UnsetType = UNSET
+    note: Annotated[str, Meta(max_length=500)] | None = None
+
+
+class OrganisationRef(OutputStruct):
+    """An organisation as shown on a waybill."""
+
+    uscc: str
+    name: str
+
+
+class LegRead(OutputStruct):
+    """A transport leg as stored."""
+
+    sequence: int
+    mode: TransportMode
+    status: LegStatus
+    from_place: Place
+    to_place: Place
+    carrier: CarrierRef | None
+    planned_departure: datetime | None
+    planned_arrival: datetime | None
+    equipment: Equipment
+    started_at: datetime | None
+    completed_at: datetime | None
+    updated_at: datetime
+
+
+class Cancellation(OutputStruct):
+    """Why and when a waybill was cancelled."""
+
+    reason_code: CancellationReason
+    note: str | None
+    cancelled_at: datetime
+
+
+class WaybillRead(OutputStruct):
+    """A waybill at its current version."""
+
+    number: str
+    version: int
+    status: WaybillStatus
+    shipper: OrganisationRef
+    shipper_reference: str
+    document: WaybillDocument
+    legs: list[LegRead]
+    created_at: datetime
+    updated_at: datetime
+    issued_at: datetime | None
+    cancellation: Cancellation | None = None
+
+
+class WaybillSummary(OutputStruct):
+    """A waybill in a list."""
+
+    number: str
+    version: int
+    status: WaybillStatus
+    shipper_reference: str
+    pickup_division_code: str
+    delivery_division_code: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class WaybillPage(OutputStruct):
+    """One page of a waybill list; pass ``next_cursor`` as ``cursor`` for the next page."""
+
+    items: list[WaybillSummary]
+    next_cursor: str | None
+
+
+class WaybillVersionRead(OutputStruct):
+    """One version of a waybill's goods part."""
+
+    version: int
+    document: WaybillDocument
+    reason: str | None
+    created_at: datetime
+    created_by: OrganisationRef
+
+
+class WaybillVersionList(OutputStruct):
+    """Every version of a waybill, oldest first."""
+
+    number: str
+    current_version: int
+    versions: list[WaybillVersionRead]
+
+
+class ChangeRead(OutputStruct):
+    """One entry of a waybill's audit trail."""
+
+    action: str
+    at: datetime
+    by: OrganisationRef
+    version: int | None
+    detail: dict[str, object]
+
+
+class ChangeList(OutputStruct):
+    """The audit trail of a waybill, oldest first."""
+
+    number: str
+    changes: list[ChangeRead]

@@ -1,0 +1,869 @@
+"""The e-waybill service: issue, read, list, amend, cancel, and change legs.
+
+Every function takes the caller as a ``Principal`` and applies the visibility rules itself, so no
+route can forget them. Functions never commit: the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accounts.models import Organisation
+from accounts.schemas import OrganisationRole, Principal
+from core.db import utcnow
+from core.errors import ConflictError, ForbiddenError, InvalidStateError, NotFoundError, RuleViolationError
+from core.identifiers import generate_waybill_number
+from waybill.models import (
+    AccessLogEntry,
+    IdempotencyRecord,
+    TransportLeg,
+    Waybill,
+    WaybillChange,
+    WaybillVersion,
+)
+from waybill.rules.lifecycle import (
+    can_transition,
+    check_amendable,
+    check_cancellable,
+    check_leg_changeable,
+)
+from waybill.schemas import (
+    Cancellation,
+    CancellationReason,
+    CarrierRef,
+    ChangeList,
+    ChangeRead,
+    Equipment,
+    LegPlan,
+    LegRead,
+    LegStatus,
+    LegUpdate,
+    OrganisationRef,
+    Place,
+    TransportMode,
+    WaybillAmendment,
+    WaybillCancellation,
+    WaybillCreate,
+    WaybillDocument,
+    WaybillPage,
+    WaybillRead,
+    WaybillStatus,
+    WaybillSummary,
+    WaybillVersionList,
+    WaybillVersionRead,
+)
+
+__all__ = (
+    "WaybillFilters",
+    "amend_waybill",
+    "cancel_waybill",
+    "create_waybill",
+    "get_waybill",
+    "issue_waybill",
+    "list_changes",
+    "list_versions",
+    "list_waybills",
+    "record_leg_completed",
+    "record_leg_started",
+    "update_leg",
+)
+
+CREATE_OPERATION = "createWaybill"
+_NUMBER_ATTEMPTS = 5
+
+
+class WaybillFilters(msgspec.Struct, kw_only=True, frozen=True):
+    """Filters of a waybill list; all optional, combined with AND."""
+
+    status: Sequence[WaybillStatus] = ()
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    mode: TransportMode | None = None
+    place: str | None = None
+    carrier_uscc: str | None = None
+
+
+# --- visibility -------------------------------------------------------------------------------
+
+
+def _visible_to(principal: Principal) -> sa.ColumnElement[bool]:
+    """Which waybills the caller may see: shippers their own, carriers those they carry a leg of,
+    regulators every issued one; nobody but the shipper sees a draft."""
+    not_draft = Waybill.status != WaybillStatus.DRAFT.value
+    match principal.role:
+        case OrganisationRole.SHIPPER:
+            return Waybill.shipper_id == principal.organisation_id  # type: ignore[return-value]
+        case OrganisationRole.CARRIER:
+            carried = sa.select(TransportLeg.waybill_id).where(TransportLeg.carrier_uscc == principal.uscc)
+            return sa.and_(not_draft, Waybill.id.in_(carried))  # type: ignore[union-attr]
+        case OrganisationRole.REGULATOR:
+            return not_draft  # type: ignore[return-value]
+        case _:
+            return sa.false()
+
+
+def _not_found(number: str) -> NotFoundError:
+    return NotFoundError(f"waybill {number} not found")
+
+
+async def _load(session: AsyncSession, principal: Principal, number: str, *, for_update: bool = False) -> Waybill:
+    stmt = sa.select(Waybill).where(Waybill.number == number, _visible_to(principal))
+    if for_update:
+        stmt = stmt.with_for_update()
+    waybill = await session.scalar(stmt)
+    if waybill is None:
+        raise _not_found(number)
+    return waybill
+
+
+def _require_shipper_of(principal: Principal, waybill: Waybill, action: str) -> None:
+    if waybill.shipper_id != principal.organisation_id:
+        raise ForbiddenError(f"only the shipper of record may {action} this waybill")
+
+
+async def _record_authority_read(
+    session: AsyncSession, principal: Principal, waybill: Waybill, *, reason: str | None, request: str, action: str
+) -> None:
+    if principal.role is OrganisationRole.REGULATOR:
+        assert waybill.id is not None
+        session.add(
+            AccessLogEntry(
+                waybill_id=waybill.id,
+                organisation_id=principal.organisation_id,
+                api_key_id=principal.api_key_id,
+                action=action,
+                reason=reason,
+                request=request[:500],
+            )
+        )
+
+
+# --- conversions ------------------------------------------------------------------------------
+
+
+def _document(raw: dict[str, Any]) -> WaybillDocument:
+    return msgspec.convert(raw, WaybillDocument)
+
+
+def _place(raw: dict[str, Any]) -> Place:
+    return msgspec.convert(raw, Place)
+
+
+def _leg_read(leg: TransportLeg) -> LegRead:
+    carrier = None
+    if leg.carrier_uscc is not None:
+        carrier = CarrierRef(uscc=leg.carrier_uscc, name=leg.carrier_name or "")
+    return LegRead(
+        sequence=leg.sequence,
+        mode=TransportMode(leg.mode),
+        status=LegStatus(leg.status),
+        from_place=_place(leg.from_place),
+        to_place=_place(leg.to_place),
+        carrier=carrier,
+        planned_departure=leg.planned_departure,
+        planned_arrival=leg.planned_arrival,
+        equipment=Equipment(
+            vehicle_plate=leg.vehicle_plate, trailer_plate=leg.trailer_plate, container_number=leg.container_number
+        ),
+        started_at=leg.started_at,
+        completed_at=leg.completed_at,
+        updated_at=leg.updated_at,
+    )
+
+
+def _waybill_read(
+    waybill: Waybill, shipper: OrganisationRef, document: WaybillDocument, legs: Sequence[LegRead]
+) -> WaybillRead:
+    cancellation = None
+    if waybill.cancelled_at is not None and waybill.cancellation_reason is not None:
+        cancellation = Cancellation(
+            reason_code=CancellationReason(waybill.cancellation_reason),
+            note=waybill.cancellation_note,
+            cancelled_at=waybill.cancelled_at,
+        )
+    return WaybillRead(
+        number=waybill.number,
+        version=waybill.version,
+        status=WaybillStatus(waybill.status),
+        shipper=shipper,
+        shipper_reference=waybill.shipper_reference,
+        document=document,
+        legs=list(legs),
+        created_at=waybill.created_at,
+        updated_at=waybill.updated_at,
+        issued_at=waybill.issued_at,
+        cancellation=cancellation,
+    )
+
+
+async def _read_full(session: AsyncSession, waybill: Waybill) -> WaybillRead:
+    assert waybill.id is not None
+    row = (
+        await session.execute(
+            sa.select(WaybillVersion.document, Organisation.uscc, Organisation.name)
+            .join(Organisation, Organisation.id == Waybill.shipper_id)  # type: ignore[arg-type]
+            .select_from(Waybill)
+            .join(
+                WaybillVersion,
+                sa.and_(WaybillVersion.waybill_id == Waybill.id, WaybillVersion.version == Waybill.version),  # type: ignore[arg-type]
+            )
+            .where(Waybill.id == waybill.id)
+        )
+    ).one()
+    legs = await _legs(session, waybill.id)
+    return _waybill_read(
+        waybill,
+        OrganisationRef(uscc=row.uscc, name=row.name),
+        _document(row.document),
+        [_leg_read(leg) for leg in legs],
+    )
+
+
+async def _legs(session: AsyncSession, waybill_id: int) -> Sequence[TransportLeg]:
+    result = await session.scalars(
+        sa.select(TransportLeg).where(TransportLeg.waybill_id == waybill_id).order_by(TransportLeg.sequence)  # type: ignore[arg-type]
+    )
+    return result.all()
+
+
+def _record_change(
+    session: AsyncSession,
+    principal: Principal,
+    waybill_id: int,
+    action: str,
+    *,
+    version: int | None = None,
+    detail: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> None:
+    session.add(
+        WaybillChange(
+            waybill_id=waybill_id,
+            action=action,
+            version=version,
+            organisation_id=principal.organisation_id,
+            api_key_id=principal.api_key_id,
+            at=at or utcnow(),
+            detail=detail or {},
+        )
+    )
+
+
+# --- creating ---------------------------------------------------------------------------------
+
+
+def _insert(session: AsyncSession, table: Any) -> Any:
+    """``INSERT ... ON CONFLICT DO NOTHING`` for the session's dialect (PostgreSQL or SQLite)."""
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(table).on_conflict_do_nothing()
+
+
+def _leg_row(waybill_id: int, leg: LegPlan, now: datetime) -> dict[str, Any]:
+    return {
+        "waybill_id": waybill_id,
+        "sequence": leg.sequence,
+        "mode": leg.mode.value,
+        "status": LegStatus.PLANNED.value,
+        "carrier_uscc": leg.carrier.uscc if leg.carrier else None,
+        "carrier_name": leg.carrier.name if leg.carrier else None,
+        "from_place": msgspec.to_builtins(leg.from_place),
+        "to_place": msgspec.to_builtins(leg.to_place),
+        "from_division_code": leg.from_place.division_code,
+        "to_division_code": leg.to_place.division_code,
+        "from_locode": leg.from_place.locode,
+        "to_locode": leg.to_place.locode,
+        "planned_departure": leg.planned_departure,
+        "planned_arrival": leg.planned_arrival,
+        "vehicle_plate": leg.equipment.vehicle_plate,
+        "trailer_plate": leg.equipment.trailer_plate,
+        "container_number": leg.equipment.container_number,
+        "updated_at": now,
+    }
+
+
+def _new_leg_read(leg: LegPlan, now: datetime) -> LegRead:
+    return LegRead(
+        sequence=leg.sequence,
+        mode=leg.mode,
+        status=LegStatus.PLANNED,
+        from_place=leg.from_place,
+        to_place=leg.to_place,
+        carrier=leg.carrier,
+        planned_departure=leg.planned_departure,
+        planned_arrival=leg.planned_arrival,
+        equipment=leg.equipment,
+        started_at=None,
+        completed_at=None,
+        updated_at=now,
+    )
+
+
+async def _replay_idempotent(
+    session: AsyncSession, principal: Principal, key: str, request_sha256: str
+) -> WaybillRead | None:
+    record = await session.get(IdempotencyRecord, (principal.organisation_id, CREATE_OPERATION, key))
+    if record is None:
+        return None
+    if record.request_sha256 != request_sha256:
+        raise RuleViolationError(
+            f"Idempotency-Key {key!r} was used before with a different request body", field="Idempotency-Key"
+        )
+    waybill = await _load(session, principal, record.resource)
+    return await _read_full(session, waybill)
+
+
+async def _existing_number_for_reference(session: AsyncSession, principal: Principal, reference: str) -> str | None:
+    return await session.scalar(
+        sa.select(Waybill.number).where(
+            Waybill.shipper_id == principal.organisation_id, Waybill.shipper_reference == reference
+        )
+    )
+
+
+async def create_waybill(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    data: WaybillCreate,
+    idempotency_key: str | None = None,
+    request_sha256: str = "",
+) -> tuple[WaybillRead, bool]:
+    """Issue a waybill (or keep it as a draft) with the caller as shipper of record.
+
+    Returns the waybill and whether it was created now; a repeated request with the same
+    ``Idempotency-Key`` and body returns the waybill made the first time.
+
+    Raises:
+        ForbiddenError: the caller is not a shipper.
+        ConflictError: the shipper has a waybill with this ``shipper_reference`` already.
+        RuleViolationError: the idempotency key was used with another body.
+    """
+    if principal.role is not OrganisationRole.SHIPPER:
+        raise ForbiddenError("only shipper organisations issue waybills")
+    now = utcnow()
+    document = data.document()
+    status = WaybillStatus.DRAFT if data.draft else WaybillStatus.ISSUED
+    waybill_id: int | None = None
+    number = ""
+    for _ in range(_NUMBER_ATTEMPTS):
+        number = generate_waybill_number(now.year, now.month)
+        waybill_id = await session.scalar(
+            _insert(session, Waybill)
+            .values(
+                number=number,
+                shipper_id=principal.organisation_id,
+                shipper_reference=data.shipper_reference,
+                status=status.value,
+                version=1,
+                pickup_division_code=document.pickup.division_code,
+                delivery_division_code=document.delivery.division_code,
+                pickup_locode=document.pickup.locode,
+                delivery_locode=document.delivery.locode,
+                created_at=now,
+                updated_at=now,
+                issued_at=None if data.draft else now,
+            )
+            .returning(Waybill.id)
+        )
+        if waybill_id is not None:
+            break
+        if idempotency_key is not None:
+            replay = await _replay_idempotent(session, principal, idempotency_key, request_sha256)
+            if replay is not None:
+                return replay, False
+        existing = await _existing_number_for_reference(session, principal, data.shipper_reference)
+        if existing is not None:
+            raise ConflictError(
+                f"shipper reference {data.shipper_reference!r} is already used by waybill {existing}",
+                field="shipper_reference",
+                existing_waybill=existing,
+            )
+    if waybill_id is None:  # pragma: no cover - five random 40-bit collisions in a row
+        raise ConflictError("could not allocate a waybill number; retry the request")
+
+    if idempotency_key is not None:
+        stored = await session.scalar(
+            _insert(session, IdempotencyRecord)
+            .values(
+                organisation_id=principal.organisation_id,
+                operation=CREATE_OPERATION,
+                key=idempotency_key,
+                request_sha256=request_sha256,
+                resource=number,
+                created_at=now,
+            )
+            .returning(IdempotencyRecord.key)
+        )
+        if stored is None:
+            raise RuleViolationError(
+                f"Idempotency-Key {idempotency_key!r} was used before with a different request body",
+                field="Idempotency-Key",
+            )
+
+    await session.execute(
+        sa.insert(WaybillVersion),
+        [
+            {
+                "waybill_id": waybill_id,
+                "version": 1,
+                "document": msgspec.to_builtins(document),
+                "reason": None,
+                "created_at": now,
+                "created_by_id": principal.organisation_id,
+            }
+        ],
+    )
+    if data.legs:
+        await session.execute(sa.insert(TransportLeg), [_leg_row(waybill_id, leg, now) for leg in data.legs])
+    await session.execute(
+        sa.insert(WaybillChange),
+        [
+            {
+                "waybill_id": waybill_id,
+                "action": "created" if data.draft else "issued",
+                "version": 1,
+                "organisation_id": principal.organisation_id,
+                "api_key_id": principal.api_key_id,
+                "at": now,
+                "detail": {"shipper_reference": data.shipper_reference},
+            }
+        ],
+    )
+    waybill = Waybill(
+        id=waybill_id,
+        number=number,
+        shipper_id=principal.organisation_id,
+        shipper_reference=data.shipper_reference,
+        status=status.value,
+        version=1,
+        pickup_division_code=document.pickup.division_code,
+        delivery_division_code=document.delivery.division_code,
+        created_at=now,
+        updated_at=now,
+        issued_at=None if data.draft else now,
+    )
+    shipper = OrganisationRef(uscc=principal.uscc, name=principal.name)
+    return _waybill_read(waybill, shipper, document, [_new_leg_read(leg, now) for leg in data.legs]), True
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+async def get_waybill(
+    session: AsyncSession, *, principal: Principal, number: str, access_reason: str | None = None, request: str = ""
+) -> WaybillRead:
+    """Read a waybill the caller may see; a regulator's read is recorded with its reason."""
+    waybill = await _load(session, principal, number)
+    await _record_authority_read(session, principal, waybill, reason=access_reason, request=request, action="read")
+    return await _read_full(session, waybill)
+
+
+async def list_versions(
+    session: AsyncSession, *, principal: Principal, number: str, access_reason: str | None = None, request: str = ""
+) -> WaybillVersionList:
+    """Every version of the goods part, oldest first."""
+    waybill = await _load(session, principal, number)
+    await _record_authority_read(
+        session, principal, waybill, reason=access_reason, request=request, action="read_versions"
+    )
+    rows = await session.execute(
+        sa.select(WaybillVersion, Organisation.uscc, Organisation.name)
+        .join(Organisation, Organisation.id == WaybillVersion.created_by_id)  # type: ignore[arg-type]
+        .where(WaybillVersion.waybill_id == waybill.id)
+        .order_by(WaybillVersion.version)  # type: ignore[arg-type]
+    )
+    versions = [
+        WaybillVersionRead(
+            version=v.version,
+            document=_document(v.document),
+            reason=v.reason,
+            created_at=v.created_at,
+            created_by=OrganisationRef(uscc=uscc, name=name),
+        )
+        for v, uscc, name in rows
+    ]
+    return WaybillVersionList(number=waybill.number, current_version=waybill.version, versions=versions)
+
+
+async def list_changes(
+    session: AsyncSession, *, principal: Principal, number: str, access_reason: str | None = None, request: str = ""
+) -> ChangeList:
+    """The audit trail of a waybill: who changed what, and when."""
+    waybill = await _load(session, principal, number)
+    await _record_authority_read(
+        session, principal, waybill, reason=access_reason, request=request, action="read_changes"
+    )
+    rows = await session.execute(
+        sa.select(WaybillChange, Organisation.uscc, Organisation.name)
+        .join(Organisation, Organisation.id == WaybillChange.organisation_id)  # type: ignore[arg-type]
+        .where(WaybillChange.waybill_id == waybill.id)
+        .order_by(WaybillChange.id)  # type: ignore[arg-type]
+    )
+    changes = [
+        ChangeRead(
+            action=c.action, at=c.at, by=OrganisationRef(uscc=uscc, name=name), version=c.version, detail=c.detail
+        )
+        for c, uscc, name in rows
+    ]
+    return ChangeList(number=waybill.number, changes=changes)
+
+
+_LOCODE = re.compile(r"^[A-Z]{2}[A-Z2-9]{3}$")
+_DIVISION_PREFIX = re.compile(r"^[1-8][0-9]{1,5}$")
+
+
+def _place_filter(place: str) -> sa.ColumnElement[bool]:
+    """A UN/LOCODE matches exactly; digits match an administrative division and everything in it."""
+    legs = sa.select(TransportLeg.waybill_id)
+    if _LOCODE.match(place):
+        return sa.or_(
+            Waybill.pickup_locode == place,
+            Waybill.delivery_locode == place,
+            Waybill.id.in_(legs.where(sa.or_(TransportLeg.from_locode == place, TransportLeg.to_locode == place))),  # type: ignore[union-attr]
+        )
+    if _DIVISION_PREFIX.match(place):
+        prefix = place.rstrip("0") if len(place) == 6 else place
+        prefix = prefix if len(prefix) >= 2 else place[:2]
+        pattern = f"{prefix}%"
+        return sa.or_(
+            Waybill.pickup_division_code.like(pattern),  # type: ignore[attr-defined]
+            Waybill.delivery_division_code.like(pattern),  # type: ignore[attr-defined]
+            Waybill.id.in_(  # type: ignore[union-attr]
+                legs.where(
+                    sa.or_(
+                        TransportLeg.from_division_code.like(pattern),  # type: ignore[attr-defined]
+                        TransportLeg.to_division_code.like(pattern),  # type: ignore[attr-defined]
+                    )
+                )
+            ),
+        )
+    raise RuleViolationError(
+        "place is a UN/LOCODE (e.g. CNSHK) or an administrative division code or prefix (e.g. 4406)", field="place"
+    )
+
+
+def encode_cursor(created_at: datetime, waybill_id: int) -> str:
+    """An opaque cursor pointing after this waybill."""
+    raw = msgspec.json.encode([created_at.isoformat(), waybill_id])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    """Read a cursor made by ``encode_cursor``."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        at, waybill_id = msgspec.json.decode(raw, type=tuple[datetime, int])
+    except (binascii.Error, ValueError, msgspec.DecodeError):
+        raise RuleViolationError("cursor is not one this API returned", field="cursor") from None
+    if at.tzinfo is None:
+        raise RuleViolationError("cursor is not one this API returned", field="cursor")
+    return at, waybill_id
+
+
+async def list_waybills(
+    session: AsyncSession, *, principal: Principal, filters: WaybillFilters, cursor: str | None, limit: int
+) -> WaybillPage:
+    """A page of the waybills the caller may see, newest first."""
+    stmt = sa.select(
+        Waybill.id,
+        Waybill.number,
+        Waybill.version,
+        Waybill.status,
+        Waybill.shipper_reference,
+        Waybill.pickup_division_code,
+        Waybill.delivery_division_code,
+        Waybill.created_at,
+        Waybill.updated_at,
+    ).where(_visible_to(principal))
+    if filters.status:
+        stmt = stmt.where(Waybill.status.in_([s.value for s in filters.status]))  # type: ignore[attr-defined]
+    if filters.created_from is not None:
+        stmt = stmt.where(Waybill.created_at >= filters.created_from)
+    if filters.created_to is not None:
+        stmt = stmt.where(Waybill.created_at < filters.created_to)
+    if filters.mode is not None:
+        stmt = stmt.where(
+            Waybill.id.in_(sa.select(TransportLeg.waybill_id).where(TransportLeg.mode == filters.mode.value))  # type: ignore[union-attr]
+        )
+    if filters.carrier_uscc is not None:
+        stmt = stmt.where(
+            Waybill.id.in_(  # type: ignore[union-attr]
+                sa.select(TransportLeg.waybill_id).where(TransportLeg.carrier_uscc == filters.carrier_uscc)
+            )
+        )
+    if filters.place is not None:
+        stmt = stmt.where(_place_filter(filters.place))
+    if cursor is not None:
+        after_at, after_id = decode_cursor(cursor)
+        stmt = stmt.where(
+            sa.or_(
+                Waybill.created_at < after_at,
+                sa.and_(Waybill.created_at == after_at, Waybill.id < after_id),  # type: ignore[operator]
+            )
+        )
+    stmt = stmt.order_by(Waybill.created_at.desc(), Waybill.id.desc()).limit(limit + 1)  # type: ignore[attr-defined,union-attr]
+    rows = (await session.execute(stmt)).all()
+    items = [
+        WaybillSummary(
+            number=r.number,
+            version=r.version,
+            status=WaybillStatus(r.status),
+            shipper_reference=r.shipper_reference,
+            pickup_division_code=r.pickup_division_code,
+            delivery_division_code=r.delivery_division_code,
+            created_at=r.created_at,
+            updated_at=r.updated_at,
+        )
+        for r in rows[:limit]
+    ]
+    next_cursor = encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
+    return WaybillPage(items=items, next_cursor=next_cursor)
+
+
+# --- changing ---------------------------------------------------------------------------------
+
+
+async def issue_waybill(session: AsyncSession, *, principal: Principal, number: str) -> WaybillRead:
+    """Issue a draft: from now on carriers and authorities see it."""
+    waybill = await _load(session, principal, number, for_update=True)
+    _require_shipper_of(principal, waybill, "issue")
+    if WaybillStatus(waybill.status) is not WaybillStatus.DRAFT:
+        raise InvalidStateError(f"waybill {number} is {waybill.status}, not a draft")
+    now = utcnow()
+    waybill.status = WaybillStatus.ISSUED.value
+    waybill.issued_at = now
+    waybill.updated_at = now
+    assert waybill.id is not None
+    _record_change(session, principal, waybill.id, "issued", version=waybill.version, at=now)
+    await session.flush()
+    return await _read_full(session, waybill)
+
+
+def _amended_document(current: WaybillDocument, amendment: WaybillAmendment) -> WaybillDocument:
+    merged = {f: getattr(current, f) for f in WaybillDocument.__struct_fields__}
+    merged.update(amendment.changes())
+    try:
+        return WaybillDocument(**merged)
+    except ValueError as exc:
+        raise RuleViolationError(f"the amended waybill is not valid: {exc}") from None
+
+
+async def amend_waybill(
+    session: AsyncSession, *, principal: Principal, number: str, amendment: WaybillAmendment
+) -> WaybillRead:
+    """Make a new version of the goods part; earlier versions stay readable.
+
+    Raises:
+        InvalidStateError: the waybill is delivered, closed or cancelled.
+        ConflictError: ``expected_version`` is not the current version.
+        RuleViolationError: the amendment changes nothing or makes the waybill invalid.
+    """
+    waybill = await _load(session, principal, number, for_update=True)
+    _require_shipper_of(principal, waybill, "amend")
+    refusal = check_amendable(WaybillStatus(waybill.status))
+    if refusal is not None:
+        raise InvalidStateError(refusal)
+    if amendment.expected_version is not None and amendment.expected_version != waybill.version:
+        raise ConflictError(
+            f"waybill {number} is at version {waybill.version}, not {amendment.expected_version}",
+            field="expected_version",
+            current_version=waybill.version,
+        )
+    current_raw = await session.scalar(
+        sa.select(WaybillVersion.document).where(
+            WaybillVersion.waybill_id == waybill.id, WaybillVersion.version == waybill.version
+        )
+    )
+    current = _document(current_raw)
+    amended = _amended_document(current, amendment)
+    changed = sorted(f for f in amendment.changes() if getattr(amended, f) != getattr(current, f))
+    if not changed:
+        raise RuleViolationError("the amendment changes nothing")
+    now = utcnow()
+    assert waybill.id is not None
+    waybill.version += 1
+    waybill.updated_at = now
+    waybill.pickup_division_code = amended.pickup.division_code
+    waybill.delivery_division_code = amended.delivery.division_code
+    waybill.pickup_locode = amended.pickup.locode
+    waybill.delivery_locode = amended.delivery.locode
+    session.add(
+        WaybillVersion(
+            waybill_id=waybill.id,
+            version=waybill.version,
+            document=msgspec.to_builtins(amended),
+            reason=amendment.reason,
+            created_at=now,
+            created_by_id=principal.organisation_id,
+        )
+    )
+    _record_change(
+        session,
+        principal,
+        waybill.id,
+        "amended",
+        version=waybill.version,
+        detail={"reason": amendment.reason, "fields": changed},
+        at=now,
+    )
+    await session.flush()
+    return await _read_full(session, waybill)
+
+
+async def cancel_waybill(
+    session: AsyncSession, *, principal: Principal, number: str, cancellation: WaybillCancellation
+) -> WaybillRead:
+    """Cancel a waybill whose first leg has not started."""
+    waybill = await _load(session, principal, number, for_update=True)
+    _require_shipper_of(principal, waybill, "cancel")
+    assert waybill.id is not None
+    legs = await _legs(session, waybill.id)
+    refusal = check_cancellable(WaybillStatus(waybill.status), [LegStatus(leg.status) for leg in legs])
+    if refusal is not None:
+        raise InvalidStateError(refusal)
+    now = utcnow()
+    waybill.status = WaybillStatus.CANCELLED.value
+    waybill.cancelled_at = now
+    waybill.cancellation_reason = cancellation.reason_code.value
+    waybill.cancellation_note = cancellation.note
+    waybill.updated_at = now
+    _record_change(
+        session,
+        principal,
+        waybill.id,
+        "cancelled",
+        version=waybill.version,
+        detail={"reason_code": cancellation.reason_code.value, "note": cancellation.note},
+        at=now,
+    )
+    await session.flush()
+    return await _read_full(session, waybill)
+
+
+async def _load_leg(session: AsyncSession, waybill: Waybill, sequence: int) -> TransportLeg:
+    leg = await session.scalar(
+        sa.select(TransportLeg)
+        .where(TransportLeg.waybill_id == waybill.id, TransportLeg.sequence == sequence)
+        .with_for_update()
+    )
+    if leg is None:
+        raise NotFoundError(f"waybill {waybill.number} has no leg {sequence}")
+    return leg
+
+
+def _leg_snapshot(leg: TransportLeg) -> dict[str, Any]:
+    return {
+        "carrier_uscc": leg.carrier_uscc,
+        "planned_departure": leg.planned_departure.isoformat() if leg.planned_departure else None,
+        "planned_arrival": leg.planned_arrival.isoformat() if leg.planned_arrival else None,
+        "vehicle_plate": leg.vehicle_plate,
+        "trailer_plate": leg.trailer_plate,
+        "container_number": leg.container_number,
+    }
+
+
+async def update_leg(
+    session: AsyncSession, *, principal: Principal, number: str, sequence: int, update: LegUpdate
+) -> WaybillRead:
+    """Change a leg's carrier (shipper only), planned times or equipment (shipper or the leg's carrier)."""
+    waybill = await _load(session, principal, number, for_update=True)
+    leg = await _load_leg(session, waybill, sequence)
+    is_shipper = waybill.shipper_id == principal.organisation_id
+    is_leg_carrier = principal.role is OrganisationRole.CARRIER and leg.carrier_uscc == principal.uscc
+    if not (is_shipper or is_leg_carrier):
+        raise ForbiddenError("only the shipper or this leg's carrier may change the leg")
+    if update.carrier is not msgspec.UNSET and not is_shipper:
+        raise ForbiddenError("only the shipper may change a leg's carrier", field="carrier")
+    refusal = check_leg_changeable(WaybillStatus(waybill.status), LegStatus(leg.status))
+    if refusal is not None:
+        raise InvalidStateError(refusal)
+    before = _leg_snapshot(leg)
+    if isinstance(update.carrier, CarrierRef):
+        leg.carrier_uscc, leg.carrier_name = update.carrier.uscc, update.carrier.name
+    if update.planned_departure is not msgspec.UNSET:
+        leg.planned_departure = update.planned_departure
+    if update.planned_arrival is not msgspec.UNSET:
+        leg.planned_arrival = update.planned_arrival
+    if isinstance(update.equipment, Equipment):
+        leg.vehicle_plate = update.equipment.vehicle_plate
+        leg.trailer_plate = update.equipment.trailer_plate
+        leg.container_number = update.equipment.container_number
+    if leg.planned_departure and leg.planned_arrival and leg.planned_arrival < leg.planned_departure:
+        raise RuleViolationError("planned arrival is before planned departure", field="planned_arrival")
+    after = _leg_snapshot(leg)
+    if after == before:
+        raise RuleViolationError("the update changes nothing")
+    now = utcnow()
+    leg.updated_at = now
+    waybill.updated_at = now
+    assert waybill.id is not None
+    _record_change(
+        session,
+        principal,
+        waybill.id,
+        "leg_updated",
+        detail={
+            "sequence": sequence,
+            "before": {k: v for k, v in before.items() if after[k] != v},
+            "after": {k: v for k, v in after.items() if before[k] != v},
+            "note": update.note,
+        },
+        at=now,
+    )
+    await session.flush()
+    return await _read_full(session, waybill)
+
+
+async def record_leg_started(
+    session: AsyncSession, *, principal: Principal, number: str, sequence: int, at: datetime
+) -> WaybillRead:
+    """Mark a leg as under way; the first start puts the waybill in transit."""
+    waybill = await _load(session, principal, number, for_update=True)
+    leg = await _load_leg(session, waybill, sequence)
+    if LegStatus(leg.status) is not LegStatus.PLANNED:
+        raise InvalidStateError(f"leg {sequence} has started already")
+    status = WaybillStatus(waybill.status)
+    if status is WaybillStatus.ISSUED:
+        waybill.status = WaybillStatus.IN_TRANSIT.value
+    elif status is not WaybillStatus.IN_TRANSIT:
+        raise InvalidStateError(f"a {status.value} waybill cannot start a leg")
+    leg.status, leg.started_at, leg.updated_at = LegStatus.UNDER_WAY.value, at, utcnow()
+    waybill.updated_at = leg.updated_at
+    assert waybill.id is not None
+    _record_change(session, principal, waybill.id, "leg_started", detail={"sequence": sequence, "at": at.isoformat()})
+    await session.flush()
+    return await _read_full(session, waybill)
+
+
+async def record_leg_completed(
+    session: AsyncSession, *, principal: Principal, number: str, sequence: int, at: datetime
+) -> WaybillRead:
+    """Mark a leg as completed; completing the last leg delivers the waybill."""
+    waybill = await _load(session, principal, number, for_update=True)
+    leg = await _load_leg(session, waybill, sequence)
+    if LegStatus(leg.status) is not LegStatus.UNDER_WAY:
+        raise InvalidStateError(f"leg {sequence} is not under way")
+    leg.status, leg.completed_at, leg.updated_at = LegStatus.COMPLETED.value, at, utcnow()
+    waybill.updated_at = leg.updated_at
+    assert waybill.id is not None
+    legs = await _legs(session, waybill.id)
+    if (
+        legs
+        and legs[-1].sequence == sequence
+        and can_transition(WaybillStatus(waybill.status), WaybillStatus.DELIVERED)
+    ):
+        waybill.status = WaybillStatus.DELIVERED.value
+    _record_change(session, principal, waybill.id, "leg_completed", detail={"sequence": sequence, "at": at.isoformat()})
+    await session.flush()
+    return await _read_full(session, waybill)

@@ -11,7 +11,7 @@ import msgspec
 from msgspec import Meta
 
 from core.identifiers import validate_uscc
-from core.types import InputStruct, Name, OutputStruct, UsccCode
+from core.types import InputStruct, Name, OutputStruct, UsccCode, check_field
 
 __all__ = (
     "ApiKeyCreate",
@@ -53,7 +53,7 @@ class OrganisationCreate(InputStruct):
     uscc: UsccCode
 
     def __post_init__(self) -> None:
-        validate_uscc(self.uscc)
+        check_field("uscc", validate_uscc, self.uscc)
 
 
 class OrganisationRead(OutputStruct):

@@ -7,13 +7,19 @@ from typing import Any
 
 from litestar import Request
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.schemas import Principal
 from accounts.service import authenticate
 
-__all__ = ("provide_principal", "provide_session")
+__all__ = ("Caller", "DbSession", "provide_principal", "provide_session")
+
+DbSession = NamedDependency[AsyncSession]
+"""The request's database session (``db_session``)."""
+Caller = NamedDependency[Principal]
+"""The authenticated caller (``principal``)."""
 
 
 async def provide_session(state: State) -> AsyncGenerator[AsyncSession, None]:
@@ -25,7 +31,7 @@ async def provide_session(state: State) -> AsyncGenerator[AsyncSession, None]:
             await session.rollback()
 
 
-async def provide_principal(request: Request[Any, Any, Any], db_session: AsyncSession) -> Principal:
+async def provide_principal(request: Request[Any, Any, Any], db_session: DbSession) -> Principal:
     """The organisation behind the ``Authorization: Bearer`` key, or 401."""
     header = request.headers.get("authorization", "")
     scheme, _, key = header.partition(" ")

@@ -8,9 +8,8 @@ from typing import Annotated
 from litestar import Controller, get, post
 from litestar.di import Provide
 from litestar.openapi.spec import Example
-from litestar.params import Body
+from litestar.params import Body, FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import service
 from accounts.schemas import (
@@ -20,9 +19,8 @@ from accounts.schemas import (
     OrganisationCreate,
     OrganisationRead,
     OrganisationRole,
-    Principal,
 )
-from api.deps import provide_principal
+from api.deps import Caller, DbSession, provide_principal
 from api.examples import CREATE_ORGANISATION_EXAMPLE
 from api.problems import problem_responses
 from core.errors import ForbiddenError
@@ -55,8 +53,8 @@ class OrganisationController(Controller):
     )
     async def create_organisation(
         self,
-        db_session: AsyncSession,
-        principal: Principal,
+        db_session: DbSession,
+        principal: Caller,
         data: Annotated[
             OrganisationCreate,
             Body(examples=[Example(summary="A carrier in Dongguan", value=CREATE_ORGANISATION_EXAMPLE)]),
@@ -70,7 +68,7 @@ class OrganisationController(Controller):
         return OrganisationCreated(organisation=organisation, api_key=key)
 
     @get("/me", operation_id="getMyOrganisation", summary="The caller's organisation", responses=problem_responses(401))
-    async def get_me(self, db_session: AsyncSession, principal: Principal) -> OrganisationRead:
+    async def get_me(self, db_session: DbSession, principal: Caller) -> OrganisationRead:
         return await service.get_organisation(db_session, organisation_id=principal.organisation_id)
 
     @get(
@@ -79,7 +77,7 @@ class OrganisationController(Controller):
         summary="The caller's API keys (without secrets)",
         responses=problem_responses(401),
     )
-    async def list_keys(self, db_session: AsyncSession, principal: Principal) -> list[ApiKeyRead]:
+    async def list_keys(self, db_session: DbSession, principal: Caller) -> list[ApiKeyRead]:
         return await service.list_api_keys(db_session, organisation_id=principal.organisation_id)
 
     @post(
@@ -89,7 +87,7 @@ class OrganisationController(Controller):
         status_code=HTTP_201_CREATED,
         responses=problem_responses(400, 401, 413),
     )
-    async def create_key(self, db_session: AsyncSession, principal: Principal, data: ApiKeyCreate) -> ApiKeyIssued:
+    async def create_key(self, db_session: DbSession, principal: Caller, data: JSONBody[ApiKeyCreate]) -> ApiKeyIssued:
         key = await service.issue_api_key(db_session, organisation_id=principal.organisation_id, label=data.label)
         await db_session.commit()
         return key
@@ -101,7 +99,7 @@ class OrganisationController(Controller):
         status_code=HTTP_200_OK,
         responses=problem_responses(401, 404),
     )
-    async def revoke_key(self, db_session: AsyncSession, principal: Principal, key_id: uuid.UUID) -> ApiKeyRead:
+    async def revoke_key(self, db_session: DbSession, principal: Caller, key_id: FromPath[uuid.UUID]) -> ApiKeyRead:
         key = await service.revoke_api_key(db_session, organisation_id=principal.organisation_id, key_id=key_id)
         await db_session.commit()
         return key

@@ -87,6 +87,7 @@ def problem_response(
     )
 
 
+_NAMED_FIELD = re.compile(r"^(?P<name>[a-z_][a-z_.]*): (?P<message>.*)$", re.DOTALL)
 _MSGSPEC_PATH = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
 
 
@@ -100,9 +101,16 @@ def _field_errors(extra: Any) -> list[FieldError]:
         source = str(item.get("source", "body"))
         field = str(item.get("key", ""))
         match = _MSGSPEC_PATH.match(message)
-        if match is not None and match.group("path") is not None:
+        if match is not None:
             message = match.group("message")
-            field = match.group("path").lstrip(".") or field
+            if match.group("path") is not None:
+                field = match.group("path").lstrip(".")
+        if source == "body" and field == "data":  # Litestar's name for the whole body
+            field = ""
+        named = _NAMED_FIELD.match(message)
+        if named is not None:  # raised by check_field() in a __post_init__
+            field = f"{field}.{named.group('name')}" if field else named.group("name")
+            message = named.group("message")
         errors.append(FieldError(field=field or "(body)", message=message, source=source))
     return errors
 

@@ -10,12 +10,10 @@ import msgspec
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import Provide
 from litestar.openapi.spec import Example
-from litestar.params import Body, Parameter
+from litestar.params import Body, HeaderParameter, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from accounts.schemas import Principal
-from api.deps import provide_principal
+from api.deps import Caller, DbSession, provide_principal
 from api.examples import AMEND_WAYBILL_EXAMPLE, CANCEL_WAYBILL_EXAMPLE, CREATE_WAYBILL_EXAMPLE, UPDATE_LEG_EXAMPLE
 from api.problems import problem_responses
 from core.errors import NotFoundError, RuleViolationError
@@ -38,15 +36,14 @@ __all__ = ("WaybillController",)
 
 NumberParam = Annotated[
     str,
-    Parameter(
+    PathParameter(
         description="Waybill number, e.g. EW2612-7K3M9Q2X-T (case and hyphens are not significant)",
         max_length=40,
     ),
 ]
 AccessReason = Annotated[
     str | None,
-    Parameter(
-        query="access_reason",
+    QueryParameter(
         description="Why an authority reads this waybill; recorded in the access log",
         max_length=500,
         required=False,
@@ -54,8 +51,8 @@ AccessReason = Annotated[
 ]
 IdempotencyKey = Annotated[
     str | None,
-    Parameter(
-        header="Idempotency-Key",
+    HeaderParameter(
+        name="Idempotency-Key",
         description="Repeat a request safely: the same key and body return the first result",
         min_length=1,
         max_length=255,
@@ -100,8 +97,8 @@ class WaybillController(Controller):
     async def create_waybill(
         self,
         request: Request[Any, Any, Any],
-        db_session: AsyncSession,
-        principal: Principal,
+        db_session: DbSession,
+        principal: Caller,
         data: Annotated[
             WaybillCreate,
             Body(
@@ -133,26 +130,26 @@ class WaybillController(Controller):
     )
     async def list_waybills(
         self,
-        db_session: AsyncSession,
-        principal: Principal,
-        status: Annotated[list[WaybillStatus] | None, Parameter(description="Only these states")] = None,
-        created_from: Annotated[datetime | None, Parameter(description="Created at or after (RFC 3339)")] = None,
-        created_to: Annotated[datetime | None, Parameter(description="Created before (RFC 3339)")] = None,
-        mode: Annotated[TransportMode | None, Parameter(description="Has a leg of this mode")] = None,
+        db_session: DbSession,
+        principal: Caller,
+        status: Annotated[list[WaybillStatus] | None, QueryParameter(description="Only these states")] = None,
+        created_from: Annotated[datetime | None, QueryParameter(description="Created at or after (RFC 3339)")] = None,
+        created_to: Annotated[datetime | None, QueryParameter(description="Created before (RFC 3339)")] = None,
+        mode: Annotated[TransportMode | None, QueryParameter(description="Has a leg of this mode")] = None,
         place: Annotated[
             str | None,
-            Parameter(
+            QueryParameter(
                 description="UN/LOCODE (CNSHK) or division code or prefix (4406) of pickup, delivery or a leg",
                 max_length=6,
             ),
         ] = None,
         carrier: Annotated[
-            str | None, Parameter(description="USCC of a carrier with a leg on the waybill", max_length=18)
+            str | None, QueryParameter(description="USCC of a carrier with a leg on the waybill", max_length=18)
         ] = None,
         cursor: Annotated[
-            str | None, Parameter(description="`next_cursor` of the previous page", max_length=200)
+            str | None, QueryParameter(description="`next_cursor` of the previous page", max_length=200)
         ] = None,
-        limit: Annotated[int, Parameter(ge=1, le=200, description="Page size")] = 50,
+        limit: Annotated[int, QueryParameter(ge=1, le=200, description="Page size")] = 50,
     ) -> WaybillPage:
         _require_aware(created_from, "created_from")
         _require_aware(created_to, "created_to")
@@ -175,8 +172,8 @@ class WaybillController(Controller):
     async def get_waybill(
         self,
         request: Request[Any, Any, Any],
-        db_session: AsyncSession,
-        principal: Principal,
+        db_session: DbSession,
+        principal: Caller,
         number: NumberParam,
         access_reason: AccessReason = None,
     ) -> WaybillRead:
@@ -199,8 +196,8 @@ class WaybillController(Controller):
     async def list_versions(
         self,
         request: Request[Any, Any, Any],
-        db_session: AsyncSession,
-        principal: Principal,
+        db_session: DbSession,
+        principal: Caller,
         number: NumberParam,
         access_reason: AccessReason = None,
     ) -> WaybillVersionList:
@@ -224,8 +221,8 @@ class WaybillController(Controller):
     async def list_changes(
         self,
         request: Request[Any, Any, Any],
-        db_session: AsyncSession,
-        principal: Principal,
+        db_session: DbSession,
+        principal: Caller,
         number: NumberParam,
         access_reason: AccessReason = None,
     ) -> ChangeList:
@@ -252,8 +249,8 @@ class WaybillController(Controller):
     )
     async def amend_waybill(
         self,
-        db_session: AsyncSession,
-        principal: Principal,
+        db_session: DbSession,
+        principal: Caller,
         number: NumberParam,
         data: Annotated[
             WaybillAmendment,
@@ -274,8 +271,8 @@ class WaybillController(Controller):
     )
     async def cancel_waybill(
         self,
-        db_session: AsyncSession,
-        principal: Principal,
+        db_session: DbSession,
+        principal: Caller,
         number: NumberParam,
         data: Annotated[
             WaybillCancellation, Body(examples=[Example(summary="Goods not ready", value=CANCEL_WAYBILL_EXAMPLE)])
@@ -294,7 +291,7 @@ class WaybillController(Controller):
         status_code=HTTP_200_OK,
         responses=problem_responses(401, 403, 404, 409),
     )
-    async def issue_waybill(self, db_session: AsyncSession, principal: Principal, number: NumberParam) -> WaybillRead:
+    async def issue_waybill(self, db_session: DbSession, principal: Caller, number: NumberParam) -> WaybillRead:
         waybill = await service.issue_waybill(db_session, principal=principal, number=_number(number))
         await db_session.commit()
         return waybill
@@ -312,10 +309,10 @@ class WaybillController(Controller):
     )
     async def update_leg(
         self,
-        db_session: AsyncSession,
-        principal: Principal,
+        db_session: DbSession,
+        principal: Caller,
         number: NumberParam,
-        sequence: Annotated[int, Parameter(ge=1, le=20, description="Leg sequence number")],
+        sequence: Annotated[int, PathParameter(ge=1, le=20, description="Leg sequence number")],
         data: Annotated[LegUpdate, Body(examples=[Example(summary="Replacement tractor", value=UPDATE_LEG_EXAMPLE)])],
     ) -> WaybillRead:
         waybill = await service.update_leg(

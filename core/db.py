@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -17,8 +18,10 @@ __all__ = (
     "IntPK",
     "JSONDocument",
     "UTCDateTime",
+    "as_utc",
     "create_engine",
     "create_session_factory",
+    "utc_builtins",
     "utcnow",
 )
 
@@ -39,6 +42,29 @@ IntPK: sa.types.TypeEngine[int] = sa.BigInteger().with_variant(sa.Integer(), "sq
 def utcnow() -> datetime:
     """The current time, timezone-aware in UTC."""
     return datetime.now(UTC)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """``value`` moved to UTC (``None`` stays ``None``)."""
+    return None if value is None else value.astimezone(UTC)
+
+
+def utc_builtins(value: Any) -> Any:
+    """JSON-ready builtins of a msgspec value, with every timestamp moved to UTC.
+
+    Documents are stored this way, so a stored document reads back exactly as the API shows it.
+    """
+    return _times_to_utc(msgspec.to_builtins(value, builtin_types=(datetime,)))
+
+
+def _times_to_utc(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, dict):
+        return {k: _times_to_utc(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_times_to_utc(v) for v in value]
+    return value
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):

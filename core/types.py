@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 from msgspec import Meta
@@ -19,6 +20,7 @@ __all__ = (
     "ShortText",
     "UnLocode",
     "UsccCode",
+    "check_field",
 )
 
 
@@ -60,3 +62,15 @@ UnLocode = Annotated[
 ]
 Latitude = Annotated[float, Meta(ge=-90, le=90, description="WGS 84 latitude in degrees")]
 Longitude = Annotated[float, Meta(ge=-180, le=180, description="WGS 84 longitude in degrees")]
+
+
+def check_field(name: str, check: Callable[[Any], object], value: Any) -> None:
+    """Run ``check(value)`` and name the field in the ``ValueError`` it raises.
+
+    msgspec reports errors from ``__post_init__`` at the struct's path; the ``name: `` prefix lets the
+    API's problem handler point at the field itself (``legs[0].carrier.uscc``).
+    """
+    try:
+        check(value)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None

@@ -26,6 +26,7 @@ from core.types import (
     ShortText,
     UnLocode,
     UsccCode,
+    check_field,
 )
 
 __all__ = (
@@ -125,7 +126,15 @@ class Party(InputStruct):
 
     def __post_init__(self) -> None:
         if self.uscc is not None:
-            validate_uscc(self.uscc)
+            check_field("uscc", validate_uscc, self.uscc)
+
+
+def _tractor_plate(value: str) -> str:
+    return validate_vehicle_plate(value, trailer=False)
+
+
+def _trailer_plate(value: str) -> str:
+    return validate_vehicle_plate(value, trailer=True)
 
 
 class Place(InputStruct):
@@ -147,7 +156,7 @@ class TimeWindow(InputStruct):
 
     def __post_init__(self) -> None:
         if self.end < self.start:
-            raise ValueError("time window ends before it starts")
+            raise ValueError("end: time window ends before it starts")
 
 
 class DangerousGoodsLine(InputStruct):
@@ -174,9 +183,9 @@ class CargoLine(InputStruct):
 
     def __post_init__(self) -> None:
         if self.currency is not None and self.currency not in _CURRENCIES:
-            raise ValueError(f"unknown ISO 4217 currency {self.currency!r}")
+            raise ValueError(f"currency: unknown ISO 4217 currency {self.currency!r}")
         if self.declared_value is not None and self.currency is None:
-            raise ValueError("declared_value needs a currency")
+            raise ValueError("currency: declared_value needs a currency")
 
 
 class References(InputStruct):
@@ -209,8 +218,8 @@ class WaybillDocument(InputStruct):
 
     def __post_init__(self) -> None:
         if self.delivery_window.end < self.pickup_window.start:
-            raise ValueError("delivery window ends before the pickup window starts")
-        _check_unique(self.references.customs_declarations, "customs declaration number")
+            raise ValueError("delivery_window: delivery window ends before the pickup window starts")
+        _check_unique(self.references.customs_declarations, "references.customs_declarations: customs declaration number")
 
 
 class CarrierRef(InputStruct):
@@ -220,7 +229,7 @@ class CarrierRef(InputStruct):
     name: Name
 
     def __post_init__(self) -> None:
-        validate_uscc(self.uscc)
+        check_field("uscc", validate_uscc, self.uscc)
 
 
 class Equipment(InputStruct):
@@ -232,11 +241,11 @@ class Equipment(InputStruct):
 
     def __post_init__(self) -> None:
         if self.vehicle_plate is not None:
-            validate_vehicle_plate(self.vehicle_plate, trailer=False)
+            check_field("vehicle_plate", _tractor_plate, self.vehicle_plate)
         if self.trailer_plate is not None:
-            validate_vehicle_plate(self.trailer_plate, trailer=True)
+            check_field("trailer_plate", _trailer_plate, self.trailer_plate)
         if self.container_number is not None:
-            validate_container_number(self.container_number)
+            check_field("container_number", validate_container_number, self.container_number)
 
 
 class LegPlan(InputStruct):
@@ -257,7 +266,7 @@ class LegPlan(InputStruct):
 
 def _check_planned_times(departure: datetime | None, arrival: datetime | None) -> None:
     if departure is not None and arrival is not None and arrival < departure:
-        raise ValueError("planned arrival is before planned departure")
+        raise ValueError("planned_arrival: planned arrival is before planned departure")
 
 
 class WaybillCreate(WaybillDocument, kw_only=True, frozen=True, forbid_unknown_fields=True):
@@ -272,7 +281,7 @@ class WaybillCreate(WaybillDocument, kw_only=True, frozen=True, forbid_unknown_f
         super().__post_init__()
         sequences = [leg.sequence for leg in self.legs]
         if sequences != list(range(1, len(sequences) + 1)):
-            raise ValueError("legs must be numbered 1, 2, 3, ... in order")
+            raise ValueError("legs: legs must be numbered 1, 2, 3, ... in order")
 
     def document(self) -> WaybillDocument:
         """The goods part of this request."""

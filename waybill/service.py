@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import Organisation
 from accounts.schemas import OrganisationRole, Principal
-from core.db import utcnow
+from core.db import as_utc, utc_builtins, utcnow
 from core.errors import ConflictError, ForbiddenError, InvalidStateError, NotFoundError, RuleViolationError
 from core.identifiers import generate_waybill_number
 from waybill.models import (
@@ -283,8 +283,8 @@ def _leg_row(waybill_id: int, leg: LegPlan, now: datetime) -> dict[str, Any]:
         "to_division_code": leg.to_place.division_code,
         "from_locode": leg.from_place.locode,
         "to_locode": leg.to_place.locode,
-        "planned_departure": leg.planned_departure,
-        "planned_arrival": leg.planned_arrival,
+        "planned_departure": as_utc(leg.planned_departure),
+        "planned_arrival": as_utc(leg.planned_arrival),
         "vehicle_plate": leg.equipment.vehicle_plate,
         "trailer_plate": leg.equipment.trailer_plate,
         "container_number": leg.equipment.container_number,
@@ -300,8 +300,8 @@ def _new_leg_read(leg: LegPlan, now: datetime) -> LegRead:
         from_place=leg.from_place,
         to_place=leg.to_place,
         carrier=leg.carrier,
-        planned_departure=leg.planned_departure,
-        planned_arrival=leg.planned_arrival,
+        planned_departure=as_utc(leg.planned_departure),
+        planned_arrival=as_utc(leg.planned_arrival),
         equipment=leg.equipment,
         started_at=None,
         completed_at=None,
@@ -352,7 +352,8 @@ async def create_waybill(
     if principal.role is not OrganisationRole.SHIPPER:
         raise ForbiddenError("only shipper organisations issue waybills")
     now = utcnow()
-    document = data.document()
+    stored_document = utc_builtins(data.document())
+    document = _document(stored_document)
     status = WaybillStatus.DRAFT if data.draft else WaybillStatus.ISSUED
     waybill_id: int | None = None
     number = ""
@@ -417,7 +418,7 @@ async def create_waybill(
             {
                 "waybill_id": waybill_id,
                 "version": 1,
-                "document": msgspec.to_builtins(document),
+                "document": stored_document,
                 "reason": None,
                 "created_at": now,
                 "created_by_id": principal.organisation_id,
@@ -656,7 +657,10 @@ def _amended_document(current: WaybillDocument, amendment: WaybillAmendment) -> 
     try:
         return WaybillDocument(**merged)
     except ValueError as exc:
-        raise RuleViolationError(f"the amended waybill is not valid: {exc}") from None
+        field, _, message = str(exc).partition(": ")
+        if not message:
+            field, message = "", field
+        raise RuleViolationError(f"the amended waybill is not valid: {message}", field=field or None) from None
 
 
 async def amend_waybill(
@@ -702,7 +706,7 @@ async def amend_waybill(
         WaybillVersion(
             waybill_id=waybill.id,
             version=waybill.version,
-            document=msgspec.to_builtins(amended),
+            document=utc_builtins(amended),
             reason=amendment.reason,
             created_at=now,
             created_by_id=principal.organisation_id,
@@ -792,9 +796,9 @@ async def update_leg(
     if isinstance(update.carrier, CarrierRef):
         leg.carrier_uscc, leg.carrier_name = update.carrier.uscc, update.carrier.name
     if update.planned_departure is not msgspec.UNSET:
-        leg.planned_departure = update.planned_departure
+        leg.planned_departure = as_utc(update.planned_departure)
     if update.planned_arrival is not msgspec.UNSET:
-        leg.planned_arrival = update.planned_arrival
+        leg.planned_arrival = as_utc(update.planned_arrival)
     if isinstance(update.equipment, Equipment):
         leg.vehicle_plate = update.equipment.vehicle_plate
         leg.trailer_plate = update.equipment.trailer_plate

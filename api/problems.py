@@ -87,6 +87,8 @@ def problem_response(
     )
 
 
+# Header parameters are reported under their Python names; show the header as the client sent it.
+_HEADER_NAMES = {"idempotency_key": "Idempotency-Key"}
 _NAMED_FIELD = re.compile(r"^(?P<name>[a-z_][a-z_.]*): (?P<message>.*)$", re.DOTALL)
 _MSGSPEC_PATH = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
 
@@ -98,7 +100,8 @@ def _field_errors(extra: Any) -> list[FieldError]:
         if not isinstance(item, dict):
             continue
         message = str(item.get("message", "invalid value"))
-        source = str(item.get("source", "body"))
+        raw_source = item.get("source", "body")
+        source = str(getattr(raw_source, "value", raw_source))
         field = str(item.get("key", ""))
         match = _MSGSPEC_PATH.match(message)
         if match is not None:
@@ -107,6 +110,7 @@ def _field_errors(extra: Any) -> list[FieldError]:
                 field = match.group("path").lstrip(".")
         if source == "body" and field == "data":  # Litestar's name for the whole body
             field = ""
+        field = _HEADER_NAMES.get(field, field) if source == "header" else field
         named = _NAMED_FIELD.match(message)
         if named is not None:  # raised by check_field() in a __post_init__
             field = f"{field}.{named.group('name')}" if field else named.group("name")
@@ -161,6 +165,25 @@ def _on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> R
     )
 
 
+def _on_undecodable(request: Request[Any, Any, Any], exc: UnicodeDecodeError | RecursionError) -> Response[Any]:
+    # Litestar lets these escape from decoding the body; both are the client's fault.
+    detail = (
+        "the request body is not valid UTF-8"
+        if isinstance(exc, UnicodeDecodeError)
+        else "the request body is nested too deeply"
+    )
+    return problem_response(
+        request,
+        Problem(
+            type=problem_type("invalid-request"),
+            title="Invalid request",
+            status=400,
+            detail=detail,
+            instance=request.url.path,
+        ),
+    )
+
+
 def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     _log.exception("unhandled_error", path=request.url.path, error=type(exc).__name__)
     return problem_response(
@@ -178,6 +201,8 @@ exception_handlers: dict[type[Exception] | int, Any] = {
     ValidationException: _on_validation,
     DomainError: _on_domain_error,
     HTTPException: _on_http_exception,
+    UnicodeDecodeError: _on_undecodable,
+    RecursionError: _on_undecodable,
     Exception: _on_unexpected,
 }
 

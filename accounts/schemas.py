@@ -11,7 +11,7 @@ import msgspec
 from msgspec import Meta
 
 from core.identifiers import validate_uscc
-from core.types import InputStruct, Name, OutputStruct, UsccCode, check_field
+from core.types import LINE_PATTERN, InputStruct, Name, OutputStruct, UsccCode, check_field
 
 __all__ = (
     "ApiKeyCreate",
@@ -70,7 +70,7 @@ class OrganisationRead(OutputStruct):
 class ApiKeyCreate(InputStruct):
     """A request for a new API key."""
 
-    label: Annotated[str, Meta(max_length=100)] = ""
+    label: Annotated[str, Meta(max_length=100, pattern=LINE_PATTERN)] = ""
 
 
 class ApiKeyRead(OutputStruct):

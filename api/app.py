@@ -12,19 +12,31 @@ from litestar.config.compression import CompressionConfig
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme, Server, Tag
+from litestar.openapi.spec import (
+    Components,
+    OpenAPI,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    Reference,
+    Schema,
+    SecurityScheme,
+    Server,
+    Tag,
+)
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.static_files import create_static_files_router
 
 from api.deps import provide_session
 from api.health import HealthController
-from api.middleware import RequestContextMiddleware
+from api.inputs import record_query_parameters, reject_unknown_query_parameters
+from api.middleware import RequestContextMiddleware, allow_header_fixer
 from api.organisations import OrganisationController
-from api.problems import exception_handlers
+from api.problems import PROBLEM_MEDIA_TYPE, exception_handlers
 from api.waybills import WaybillController
 from core.db import create_engine, create_session_factory
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
+from core.types import InputStruct
 
 __all__ = ("create_app",)
 
@@ -95,7 +107,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         group_path=True,
         exclude=["/metrics", "/health", _STATIC, "/schema"],
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             WaybillController,
             OrganisationController,
@@ -105,6 +117,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         dependencies={"db_session": Provide(provide_session)},
         exception_handlers=exception_handlers,
+        before_request=reject_unknown_query_parameters,
         lifespan=[lifespan],
         middleware=[prometheus.middleware, lambda app: RequestContextMiddleware(app, access_log=settings.access_log)],
         openapi_config=_openapi(settings),
@@ -113,3 +126,36 @@ def create_app(settings: Settings | None = None) -> Litestar:
         logging_config=None,
         debug=False,
     )
+    _declare_closed_request_bodies(app.openapi_schema)
+    _describe_errors_as_problems(app.openapi_schema)
+    record_query_parameters(app)
+    app.before_send.append(allow_header_fixer(app))  # type: ignore[arg-type]
+    return app
+
+
+def _describe_errors_as_problems(schema: OpenAPI) -> None:
+    """Litestar documents its own 400 as plain JSON; every error of this API is a problem document."""
+    problem = Reference(ref="#/components/schemas/Problem")
+    for path in (schema.paths or {}).values():
+        for operation in (path.get, path.post, path.put, path.patch, path.delete):
+            for status, response in ((operation.responses or {}) if operation else {}).items():
+                if int(status) >= 400 and isinstance(response, OpenAPIResponse) and response.content:
+                    response.content = {PROBLEM_MEDIA_TYPE: OpenAPIMediaType(schema=problem)}
+
+
+def _input_struct_names() -> set[str]:
+    pending, names = [InputStruct], set()
+    while pending:
+        cls = pending.pop()
+        names.add(cls.__name__)
+        pending.extend(cls.__subclasses__())
+    return names
+
+
+def _declare_closed_request_bodies(schema: OpenAPI) -> None:
+    """Say ``additionalProperties: false`` for every request struct, as msgspec enforces it."""
+    components = schema.components.schemas if schema.components and schema.components.schemas else {}
+    inputs = _input_struct_names()
+    for name, component in components.items():
+        if isinstance(component, Schema) and name.rsplit("_", 1)[-1] in inputs:
+            component.additional_properties = False

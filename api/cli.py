@@ -192,3 +192,7 @@ def demo(host: str, port: int, no_serve: bool, database_url: str | None) -> None
     sys.stdout.flush()
     if not no_serve:
         _run_server(host, port, 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
+from litestar import Litestar
+from litestar.routes import HTTPRoute
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ("RequestContextMiddleware",)
+__all__ = ("RequestContextMiddleware", "allow_header_fixer")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _log = structlog.get_logger("api.access")
@@ -64,3 +67,26 @@ def _incoming_request_id(scope: Scope) -> str | None:
             text = value.decode("latin-1")
             return text if _REQUEST_ID.match(text) else None
     return None
+
+
+def allow_header_fixer(app: Litestar) -> Callable[[Message, Scope], Awaitable[None]]:
+    """A ``before_send`` hook that makes ``Allow`` on OPTIONS answers list every method of the path.
+
+    Litestar builds the automatic OPTIONS handler with the first handler registered for a path, so
+    ``/v1/waybills`` (GET and POST) would answer ``Allow: OPTIONS, POST``.
+    """
+    methods = {route.path: ", ".join(sorted(route.methods)) for route in app.routes if isinstance(route, HTTPRoute)}
+
+    async def fix_allow(message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start" or scope.get("method") != "OPTIONS":
+            return
+        handler = scope.get("route_handler")
+        paths = getattr(handler, "paths", None) or ()
+        allow = next((methods[path] for path in paths if path in methods), None)
+        if allow is None:
+            return
+        headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"allow"]
+        headers.append((b"allow", allow.encode()))
+        message["headers"] = headers  # type: ignore[typeddict-unknown-key]
+
+    return fix_allow

@@ -8,7 +8,7 @@ from typing import Annotated
 from litestar import Controller, get, post
 from litestar.di import Provide
 from litestar.openapi.spec import Example
-from litestar.params import Body, FromPath, JSONBody
+from litestar.params import Body, FromPath, JSONBody, SkipValidation
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from accounts import service
@@ -22,6 +22,7 @@ from accounts.schemas import (
 )
 from api.deps import Caller, DbSession, provide_principal
 from api.examples import CREATE_ORGANISATION_EXAMPLE
+from api.inputs import strict_body
 from api.problems import problem_responses
 from core.errors import ForbiddenError
 from core.types import OutputStruct
@@ -62,7 +63,7 @@ class OrganisationController(Controller):
     ) -> OrganisationCreated:
         if principal.role is not OrganisationRole.ADMIN:
             raise ForbiddenError("only platform operators register organisations")
-        organisation = await service.create_organisation(db_session, data=data)
+        organisation = await service.create_organisation(db_session, data=strict_body(data, OrganisationCreate))
         key = await service.issue_api_key(db_session, organisation_id=organisation.id, label="initial")
         await db_session.commit()
         return OrganisationCreated(organisation=organisation, api_key=key)
@@ -87,8 +88,11 @@ class OrganisationController(Controller):
         status_code=HTTP_201_CREATED,
         responses=problem_responses(400, 401, 413),
     )
-    async def create_key(self, db_session: DbSession, principal: Caller, data: JSONBody[ApiKeyCreate]) -> ApiKeyIssued:
-        key = await service.issue_api_key(db_session, organisation_id=principal.organisation_id, label=data.label)
+    async def create_key(
+        self, db_session: DbSession, principal: Caller, data: SkipValidation[JSONBody[ApiKeyCreate]]
+    ) -> ApiKeyIssued:
+        label = strict_body(data, ApiKeyCreate).label
+        key = await service.issue_api_key(db_session, organisation_id=principal.organisation_id, label=label)
         await db_session.commit()
         return key
 
@@ -97,7 +101,7 @@ class OrganisationController(Controller):
         operation_id="revokeApiKey",
         summary="Revoke an API key; it stops working at once",
         status_code=HTTP_200_OK,
-        responses=problem_responses(401, 404),
+        responses=problem_responses(400, 401, 404),
     )
     async def revoke_key(self, db_session: DbSession, principal: Caller, key_id: FromPath[uuid.UUID]) -> ApiKeyRead:
         key = await service.revoke_api_key(db_session, organisation_id=principal.organisation_id, key_id=key_id)

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import Provide
 from litestar.openapi.spec import Example
-from litestar.params import Body, HeaderParameter, PathParameter, QueryParameter
+from litestar.params import Body, HeaderParameter, PathParameter, QueryParameter, SkipValidation
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from api.deps import Caller, DbSession, provide_principal
 from api.examples import AMEND_WAYBILL_EXAMPLE, CANCEL_WAYBILL_EXAMPLE, CREATE_WAYBILL_EXAMPLE, UPDATE_LEG_EXAMPLE
+from api.inputs import parse_query_time, strict_body
 from api.problems import problem_responses
-from core.errors import NotFoundError, RuleViolationError
+from core.errors import NotFoundError
 from core.identifiers import normalise_waybill_number
 from waybill import service
 from waybill.schemas import (
@@ -62,6 +62,30 @@ IdempotencyKey = Annotated[
 ]
 
 
+# Request bodies: documented as their structs, converted strictly in the handler (see api.inputs).
+CreateBody = SkipValidation[
+    Annotated[
+        WaybillCreate,
+        Body(
+            examples=[
+                Example(summary="Refrigerators from Shunde to Shekou by truck and barge", value=CREATE_WAYBILL_EXAMPLE)
+            ]
+        ),
+    ]
+]
+AmendBody = SkipValidation[
+    Annotated[
+        WaybillAmendment, Body(examples=[Example(summary="Delivery postponed by a day", value=AMEND_WAYBILL_EXAMPLE)])
+    ]
+]
+CancelBody = SkipValidation[
+    Annotated[WaybillCancellation, Body(examples=[Example(summary="Goods not ready", value=CANCEL_WAYBILL_EXAMPLE)])]
+]
+LegUpdateBody = SkipValidation[
+    Annotated[LegUpdate, Body(examples=[Example(summary="Replacement tractor", value=UPDATE_LEG_EXAMPLE)])]
+]
+
+
 def _number(raw: str) -> str:
     try:
         return normalise_waybill_number(raw)
@@ -99,21 +123,13 @@ class WaybillController(Controller):
         request: Request[Any, Any, Any],
         db_session: DbSession,
         principal: Caller,
-        data: Annotated[
-            WaybillCreate,
-            Body(
-                examples=[
-                    Example(
-                        summary="Refrigerators from Shunde to Shekou by truck and barge", value=CREATE_WAYBILL_EXAMPLE
-                    )
-                ]
-            ),
-        ],
+        data: CreateBody,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[WaybillRead]:
-        digest = hashlib.sha256(msgspec.json.encode(data)).hexdigest()
+        request_data = strict_body(data, WaybillCreate)
+        digest = hashlib.sha256(msgspec.json.encode(request_data)).hexdigest()
         waybill, created = await service.create_waybill(
-            db_session, principal=principal, data=data, idempotency_key=idempotency_key, request_sha256=digest
+            db_session, principal=principal, data=request_data, idempotency_key=idempotency_key, request_sha256=digest
         )
         await db_session.commit()
         headers = {"Location": f"/v1/waybills/{waybill.number}"}
@@ -133,8 +149,20 @@ class WaybillController(Controller):
         db_session: DbSession,
         principal: Caller,
         status: Annotated[list[WaybillStatus] | None, QueryParameter(description="Only these states")] = None,
-        created_from: Annotated[datetime | None, QueryParameter(description="Created at or after (RFC 3339)")] = None,
-        created_to: Annotated[datetime | None, QueryParameter(description="Created before (RFC 3339)")] = None,
+        created_from: Annotated[
+            str | None,
+            QueryParameter(
+                description="Created at or after (RFC 3339 with offset)",
+                max_length=40,
+                schema_extra={"format": "date-time"},
+            ),
+        ] = None,
+        created_to: Annotated[
+            str | None,
+            QueryParameter(
+                description="Created before (RFC 3339 with offset)", max_length=40, schema_extra={"format": "date-time"}
+            ),
+        ] = None,
         mode: Annotated[TransportMode | None, QueryParameter(description="Has a leg of this mode")] = None,
         place: Annotated[
             str | None,
@@ -151,12 +179,10 @@ class WaybillController(Controller):
         ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=200, description="Page size")] = 50,
     ) -> WaybillPage:
-        _require_aware(created_from, "created_from")
-        _require_aware(created_to, "created_to")
         filters = service.WaybillFilters(
             status=tuple(status or ()),
-            created_from=created_from,
-            created_to=created_to,
+            created_from=parse_query_time(created_from, "created_from"),
+            created_to=parse_query_time(created_to, "created_to"),
             mode=mode,
             place=place.upper() if place else None,
             carrier_uscc=carrier.upper() if carrier else None,
@@ -252,12 +278,11 @@ class WaybillController(Controller):
         db_session: DbSession,
         principal: Caller,
         number: NumberParam,
-        data: Annotated[
-            WaybillAmendment,
-            Body(examples=[Example(summary="Delivery postponed by a day", value=AMEND_WAYBILL_EXAMPLE)]),
-        ],
+        data: AmendBody,
     ) -> WaybillRead:
-        waybill = await service.amend_waybill(db_session, principal=principal, number=_number(number), amendment=data)
+        waybill = await service.amend_waybill(
+            db_session, principal=principal, number=_number(number), amendment=strict_body(data, WaybillAmendment)
+        )
         await db_session.commit()
         return waybill
 
@@ -274,12 +299,10 @@ class WaybillController(Controller):
         db_session: DbSession,
         principal: Caller,
         number: NumberParam,
-        data: Annotated[
-            WaybillCancellation, Body(examples=[Example(summary="Goods not ready", value=CANCEL_WAYBILL_EXAMPLE)])
-        ],
+        data: CancelBody,
     ) -> WaybillRead:
         waybill = await service.cancel_waybill(
-            db_session, principal=principal, number=_number(number), cancellation=data
+            db_session, principal=principal, number=_number(number), cancellation=strict_body(data, WaybillCancellation)
         )
         await db_session.commit()
         return waybill
@@ -313,15 +336,14 @@ class WaybillController(Controller):
         principal: Caller,
         number: NumberParam,
         sequence: Annotated[int, PathParameter(ge=1, le=20, description="Leg sequence number")],
-        data: Annotated[LegUpdate, Body(examples=[Example(summary="Replacement tractor", value=UPDATE_LEG_EXAMPLE)])],
+        data: LegUpdateBody,
     ) -> WaybillRead:
         waybill = await service.update_leg(
-            db_session, principal=principal, number=_number(number), sequence=sequence, update=data
+            db_session,
+            principal=principal,
+            number=_number(number),
+            sequence=sequence,
+            update=strict_body(data, LegUpdate),
         )
         await db_session.commit()
         return waybill
-
-
-def _require_aware(value: datetime | None, name: str) -> None:
-    if value is not None and value.tzinfo is None:
-        raise RuleViolationError(f"{name} needs a UTC offset, e.g. 2026-12-01T00:00:00+08:00", field=name)

@@ -47,6 +47,8 @@ REFERENCE_PLACEHOLDER = "@SHIPPER_REFERENCE@"
 SHIPPER_USCC = "91440606MA4W8K2L7M"
 AIM_WAYBILLS_PER_S = 1000.0
 AIM_P99_MS = 100.0
+NOISY_OTHER_CPU = 40.0
+"""Above this share of a core spent outside the benchmark's parties, the report warns of a busy machine."""
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -67,6 +69,17 @@ class BenchConfig:
     postgres_url: str
 
 
+@dataclass(frozen=True)
+class Target:
+    """The server under load."""
+
+    base_url: str
+    server_pid: int
+    """Pid of ``freight serve``; it and its descendants count as the server."""
+    database: str
+    """Name of the benchmark database; only PostgreSQL backends serving it count as its CPU."""
+
+
 @dataclass
 class CpuShare:
     """CPU used during one wrk run, as a percentage of one core (200 % is both cores of this machine)."""
@@ -75,6 +88,9 @@ class CpuShare:
     postgres: float
     wrk: float
     machine: float
+    """Every process of the machine, the kernel's network work included."""
+    other: float
+    """What the machine used besides the three parties: the kernel, and any unrelated process."""
 
 
 @dataclass
@@ -298,6 +314,19 @@ def _descendants(root: int, processes: dict[int, ProcessCpu]) -> set[int]:
     return tree
 
 
+def _serves_database(pid: int, database: str) -> bool:
+    """Whether a PostgreSQL process works for ``database``: its backend, or a shared background process.
+
+    Backends show ``postgres: 15/main: user database host(port) state`` as their command line;
+    background processes (WAL writer, checkpointer, ...) and the postmaster show no client address.
+    """
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return False
+    return f" {database} " in command or "(" not in command
+
+
 def _children_cpu_seconds() -> float:
     """User plus system CPU seconds of this process's children that have exited (here: wrk)."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -308,17 +337,17 @@ class CpuProbe:
     """Measures the CPU that the server, PostgreSQL and wrk use from its creation to ``share()``.
 
     The server and PostgreSQL are read from ``/proc`` (processes that exit meanwhile are not counted,
-    those that start meanwhile count in full); wrk, a child of this process that has exited by then,
-    from this process's resource usage of its children.
+    those that start meanwhile count in full; backends of other databases are left out); wrk, a child
+    of this process that has exited by then, from this process's resource usage of its children.
     """
 
-    def __init__(self, server_pid: int) -> None:
+    def __init__(self, target: Target) -> None:
         """Take the starting snapshot.
 
         Args:
-            server_pid: Pid of the ``freight serve`` process; its descendants count as the server.
+            target: The server and database to account for.
         """
-        self.server_pid = server_pid
+        self.target = target
         self.before = _snapshot()
         self.machine_before = _machine_busy_ticks()
         self.children_before = _children_cpu_seconds()
@@ -332,22 +361,26 @@ class CpuProbe:
         """The CPU used since the probe was made, per party."""
         after, machine_after = _snapshot(), _machine_busy_ticks()
         elapsed = time.monotonic() - self.started
-        postgres = {pid for pid, info in after.items() if info.name in {"postgres", "postmaster"}}
-        return CpuShare(
-            server=self._percent(after, _descendants(self.server_pid, after), elapsed),
-            postgres=self._percent(after, postgres, elapsed),
-            wrk=round(100.0 * (_children_cpu_seconds() - self.children_before) / elapsed, 1),
-            machine=round(100.0 * (machine_after - self.machine_before) / _CLK_TCK / elapsed, 1),
-        )
+        postgres = {
+            pid
+            for pid, info in after.items()
+            if info.name in {"postgres", "postmaster"} and _serves_database(pid, self.target.database)
+        }
+        server = self._percent(after, _descendants(self.target.server_pid, after), elapsed)
+        database = self._percent(after, postgres, elapsed)
+        wrk = round(100.0 * (_children_cpu_seconds() - self.children_before) / elapsed, 1)
+        machine = round(100.0 * (machine_after - self.machine_before) / _CLK_TCK / elapsed, 1)
+        other = round(max(machine - server - database - wrk, 0.0), 1)
+        return CpuShare(server=server, postgres=database, wrk=wrk, machine=machine, other=other)
 
 
 def run_wrk(
     wrk: str,
     config: BenchConfig,
+    target: Target,
     name: str,
-    url: str,
+    path: str,
     seconds: int,
-    server_pid: int,
     script_args: list[str] | None = None,
 ) -> WrkResult:
     """Run wrk once and parse its report, measuring the CPU of each party meanwhile.
@@ -355,10 +388,10 @@ def run_wrk(
     Args:
         wrk: Path of the wrk executable.
         config: Load shape.
+        target: The server under load.
         name: Label of the run.
-        url: Full URL to load.
+        path: URL path to load, e.g. ``/health/live``.
         seconds: Run length.
-        server_pid: Pid of the server, for the CPU figures.
         script_args: Arguments for ``create_waybill.lua``, or ``None`` for plain GETs.
 
     Returns:
@@ -367,8 +400,8 @@ def run_wrk(
     Raises:
         RuntimeError: wrk failed.
     """
-    command = wrk_command(wrk, config, url, seconds, script_args)
-    probe = CpuProbe(server_pid)
+    command = wrk_command(wrk, config, f"{target.base_url}{path}", seconds, script_args)
+    probe = CpuProbe(target)
     completed = subprocess.run(command, capture_output=True, text=True, check=False)
     cpu = probe.share()
     if completed.returncode != 0:
@@ -539,7 +572,10 @@ def stop_server(server: subprocess.Popen[bytes]) -> None:
 def _cpu_text(cpu: CpuShare | None) -> str:
     if cpu is None:
         return ""
-    return f"server {cpu.server:5.1f}%  postgres {cpu.postgres:5.1f}%  wrk {cpu.wrk:5.1f}%  machine {cpu.machine:5.1f}%"
+    return (
+        f"server {cpu.server:5.1f}%  postgres {cpu.postgres:5.1f}%  wrk {cpu.wrk:5.1f}%  "
+        f"other {cpu.other:5.1f}%  (machine {cpu.machine:5.1f}%)"
+    )
 
 
 def print_report(config: BenchConfig, trivial: WrkResult, waybills: WrkResult) -> None:
@@ -561,6 +597,11 @@ def print_report(config: BenchConfig, trivial: WrkResult, waybills: WrkResult) -
     print(f"waybills/s ÷ trivial req/s = {ratio:.3f}")
     aim = waybills.per_second >= AIM_WAYBILLS_PER_S and waybills.p99_ms < AIM_P99_MS
     print(f"aim ≥ {AIM_WAYBILLS_PER_S:.0f} waybills/s with p99 < {AIM_P99_MS:.0f} ms: {'met' if aim else 'not met'}")
+    busy = [result.cpu.other for result in (trivial, waybills) if result.cpu and result.cpu.other > NOISY_OTHER_CPU]
+    if busy:
+        print(
+            f"note: up to {max(busy):.0f}% of a core went to other processes (kernel, unrelated jobs): figures are low"
+        )
     if waybills.failed:
         print(
             f"FAILED requests: non-2xx {waybills.non_2xx} (Lua count {waybills.lua_non_2xx}), "
@@ -600,22 +641,28 @@ def _check(result: WrkResult) -> None:
         )
 
 
-def measure(config: BenchConfig, wrk: str, base_url: str, server_pid: int, body: Path, key: str) -> int:
+def measure(config: BenchConfig, wrk: str, target: Target, body: Path, key: str) -> int:
     """Warm up, then measure the trivial endpoint and waybill issuing; report both.
+
+    Args:
+        config: Load shape.
+        wrk: Path of the wrk executable.
+        target: The server under load.
+        body: The request body file with the reference placeholder.
+        key: The shipper's API key.
 
     Returns:
         The exit status: 0, or 1 if any measured request failed.
     """
     run_tag = secrets.token_hex(3)
-    waybill_url = f"{base_url}/v1/waybills"
     print(f"warm-up: {config.warmup}s of waybills", flush=True)
-    warmup = run_wrk(wrk, config, "warm-up", waybill_url, config.warmup, server_pid, [str(body), key, f"w{run_tag}"])
+    warmup = run_wrk(wrk, config, target, "warm-up", "/v1/waybills", config.warmup, [str(body), key, f"w{run_tag}"])
     _check(warmup)
     print(f"measuring GET /health/live for {config.duration}s", flush=True)
-    trivial = run_wrk(wrk, config, "GET /health/live", f"{base_url}/health/live", config.duration, server_pid)
+    trivial = run_wrk(wrk, config, target, "GET /health/live", "/health/live", config.duration)
     print(f"measuring POST /v1/waybills for {config.duration}s", flush=True)
     waybills = run_wrk(
-        wrk, config, "POST /v1/waybills", waybill_url, config.duration, server_pid, [str(body), key, f"m{run_tag}"]
+        wrk, config, target, "POST /v1/waybills", "/v1/waybills", config.duration, [str(body), key, f"m{run_tag}"]
     )
     print_report(config, trivial, waybills)
     print(f"result: {write_result(config, trivial, waybills).relative_to(REPO_ROOT)}")
@@ -624,6 +671,9 @@ def measure(config: BenchConfig, wrk: str, base_url: str, server_pid: int, body:
 
 def run(config: BenchConfig) -> int:
     """Set everything up, measure, and tear everything down.
+
+    Args:
+        config: What to run.
 
     Returns:
         The exit status.
@@ -639,10 +689,10 @@ def run(config: BenchConfig) -> int:
             body = write_body(Path(scratch))
             port, log_path = free_port(), Path(scratch) / "server.log"
             server = start_server(config, database_url, port, log_path)
-            base_url = f"http://127.0.0.1:{port}"
-            wait_ready(server, base_url, log_path)
-            print(f"server pid {server.pid} on {base_url}, {config.workers} worker(s)", flush=True)
-            return measure(config, wrk, base_url, server.pid, body, key)
+            target = Target(base_url=f"http://127.0.0.1:{port}", server_pid=server.pid, database=database)
+            wait_ready(server, target.base_url, log_path)
+            print(f"server pid {server.pid} on {target.base_url}, {config.workers} worker(s)", flush=True)
+            return measure(config, wrk, target, body, key)
     finally:
         if server is not None:
             stop_server(server)

@@ -15,6 +15,8 @@ from stdnum.exceptions import InvalidChecksum, ValidationError
 from stdnum.iso7064 import mod_37_36
 
 __all__ = (
+    "TRACTOR_PLATE_PATTERN",
+    "TRAILER_PLATE_PATTERN",
     "WAYBILL_NUMBER_PATTERN",
     "generate_waybill_number",
     "normalise_waybill_number",
@@ -32,6 +34,10 @@ _WAYBILL_NUMBER = re.compile(WAYBILL_NUMBER_PATTERN)
 # new-energy vehicles); trailer plates have four and end in 挂.
 _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 _PLATE = re.compile(rf"^[{_PROVINCES}][A-HJ-NP-Z](?:[A-HJ-NP-Z0-9]{{4}}挂|[A-HJ-NP-Z0-9]{{5,6}})$")
+TRACTOR_PLATE_PATTERN = rf"^[{_PROVINCES}][A-HJ-NP-Z][A-HJ-NP-Z0-9]{{5,6}}$"
+"""A mainland plate of a tractor or lorry, as stored (no spaces or dots)."""
+TRAILER_PLATE_PATTERN = rf"^[{_PROVINCES}][A-HJ-NP-Z][A-HJ-NP-Z0-9]{{4}}挂$"
+"""A mainland semi-trailer plate, as stored."""
 
 
 def validate_uscc(value: str) -> str:

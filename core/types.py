@@ -10,12 +10,16 @@ import msgspec
 from msgspec import Meta
 
 __all__ = (
+    "LINE_PATTERN",
+    "NON_BLANK_LINE_PATTERN",
+    "TEXT_PATTERN",
     "AwareDatetime",
     "DivisionCode",
     "InputStruct",
     "Latitude",
     "Longitude",
     "Name",
+    "Note",
     "OutputStruct",
     "ShortText",
     "UnLocode",
@@ -36,8 +40,15 @@ AwareDatetime = Annotated[
     datetime,
     Meta(tz=True, description="RFC 3339 date-time with a UTC offset, e.g. 2026-11-23T08:00:00+08:00"),
 ]
-Name = Annotated[str, Meta(min_length=1, max_length=200, pattern=r"\S")]
-ShortText = Annotated[str, Meta(min_length=1, max_length=500, pattern=r"\S")]
+# Text fields refuse control characters (PostgreSQL cannot even store NUL); one-line fields also
+# refuse line breaks, and required ones need a visible character.
+LINE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+NON_BLANK_LINE_PATTERN = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+
+Name = Annotated[str, Meta(min_length=1, max_length=200, pattern=NON_BLANK_LINE_PATTERN)]
+ShortText = Annotated[str, Meta(min_length=1, max_length=500, pattern=NON_BLANK_LINE_PATTERN)]
+Note = Annotated[str, Meta(max_length=500, pattern=TEXT_PATTERN)]
 UsccCode = Annotated[
     str,
     Meta(

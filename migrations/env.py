@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 
 from alembic import context
 from sqlalchemy.engine import Connection
@@ -47,7 +48,15 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    asyncio.run(_run_async(_database_url()))
+    url = _database_url()
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(_run_async(url))
+        return
+    # Called from async code (a test, a server start-up hook): migrate on a thread of its own.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, _run_async(url)).result()
 
 
 if context.is_offline_mode():

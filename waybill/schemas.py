@@ -14,14 +14,24 @@ import msgspec
 from babel.numbers import list_currencies
 from msgspec import UNSET, Meta, UnsetType
 
-from core.identifiers import validate_container_number, validate_uscc, validate_vehicle_plate
+from core.identifiers import (
+    TRACTOR_PLATE_PATTERN,
+    TRAILER_PLATE_PATTERN,
+    validate_container_number,
+    validate_uscc,
+    validate_vehicle_plate,
+)
 from core.types import (
+    LINE_PATTERN,
+    NON_BLANK_LINE_PATTERN,
+    TEXT_PATTERN,
     AwareDatetime,
     DivisionCode,
     InputStruct,
     Latitude,
     Longitude,
     Name,
+    Note,
     OutputStruct,
     ShortText,
     UnLocode,
@@ -112,7 +122,11 @@ UnNumber = Annotated[str, Meta(pattern=r"^UN[0-9]{4}$", description="UN number, 
 CustomsDeclarationNumber = Annotated[
     str, Meta(pattern=r"^[0-9]{18}$", description="18-digit China customs declaration number (报关单号)")
 ]
-Reference = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[^\s].*$")]
+ContactName = Annotated[str, Meta(max_length=100, pattern=LINE_PATTERN)]
+AddressLine = Annotated[str, Meta(max_length=300, pattern=LINE_PATTERN)]
+Address = Annotated[str, Meta(min_length=1, max_length=300, pattern=NON_BLANK_LINE_PATTERN)]
+Instructions = Annotated[str, Meta(max_length=2000, pattern=TEXT_PATTERN)]
+Reference = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$")]
 
 
 class Party(InputStruct):
@@ -120,9 +134,9 @@ class Party(InputStruct):
 
     name: Name
     uscc: UsccCode | None = None
-    contact_name: Annotated[str, Meta(max_length=100)] | None = None
+    contact_name: ContactName | None = None
     phone: Phone | None = None
-    address: Annotated[str, Meta(max_length=300)] | None = None
+    address: AddressLine | None = None
 
     def __post_init__(self) -> None:
         if self.uscc is not None:
@@ -141,7 +155,7 @@ class Place(InputStruct):
     """A named place with its address, administrative division and position."""
 
     name: Name
-    address: Annotated[str, Meta(min_length=1, max_length=300)]
+    address: Address
     division_code: DivisionCode
     latitude: Latitude
     longitude: Longitude
@@ -214,12 +228,14 @@ class WaybillDocument(InputStruct):
     cargo: Annotated[list[CargoLine], Meta(min_length=1, max_length=200)]
     notify_party: Party | None = None
     references: References = msgspec.field(default_factory=References)
-    instructions: Annotated[str, Meta(max_length=2000)] | None = None
+    instructions: Instructions | None = None
 
     def __post_init__(self) -> None:
         if self.delivery_window.end < self.pickup_window.start:
             raise ValueError("delivery_window: delivery window ends before the pickup window starts")
-        _check_unique(self.references.customs_declarations, "references.customs_declarations: customs declaration number")
+        _check_unique(
+            self.references.customs_declarations, "references.customs_declarations: customs declaration number"
+        )
 
 
 class CarrierRef(InputStruct):
@@ -235,9 +251,19 @@ class CarrierRef(InputStruct):
 class Equipment(InputStruct):
     """Transport equipment on a leg: a tractor or lorry, a semi-trailer, a container."""
 
-    vehicle_plate: Annotated[str, Meta(min_length=7, max_length=10, examples=["粤E12345"])] | None = None
-    trailer_plate: Annotated[str, Meta(min_length=7, max_length=10, examples=["粤E1234挂"])] | None = None
-    container_number: Annotated[str, Meta(min_length=11, max_length=11, examples=["CSQU3054383"])] | None = None
+    vehicle_plate: Annotated[str, Meta(pattern=TRACTOR_PLATE_PATTERN, examples=["粤E3K721"])] | None = None
+    trailer_plate: Annotated[str, Meta(pattern=TRAILER_PLATE_PATTERN, examples=["粤E2386挂"])] | None = None
+    container_number: (
+        Annotated[
+            str,
+            Meta(
+                pattern=r"^[A-Z]{3}[UJZ][0-9]{7}$",
+                description="ISO 6346 container number, check digit verified",
+                examples=["CSQU3054383"],
+            ),
+        ]
+        | None
+    ) = None
 
     def __post_init__(self) -> None:
         if self.vehicle_plate is not None:
@@ -305,7 +331,7 @@ class WaybillAmendment(InputStruct):
     delivery_window: TimeWindow | UnsetType = UNSET
     cargo: Annotated[list[CargoLine], Meta(min_length=1, max_length=200)] | UnsetType = UNSET
     references: References | UnsetType = UNSET
-    instructions: Annotated[str, Meta(max_length=2000)] | UnsetType | None = UNSET
+    instructions: Instructions | UnsetType | None = UNSET
 
     def changes(self) -> dict[str, object]:
         """The fields this amendment sets."""
@@ -316,7 +342,7 @@ class WaybillCancellation(InputStruct):
     """A request to cancel a waybill."""
 
     reason_code: CancellationReason
-    note: Annotated[str, Meta(max_length=500)] | None = None
+    note: Note | None = None
 
 
 class LegUpdate(InputStruct):
@@ -326,7 +352,7 @@ class LegUpdate(InputStruct):
     planned_departure: AwareDatetime | UnsetType | None = UNSET
     planned_arrival: AwareDatetime | UnsetType | None = UNSET
     equipment: Equipment | UnsetType = UNSET
-    note: Annotated[str, Meta(max_length=500)] | None = None
+    note: Note | None = None
 
 
 class OrganisationRef(OutputStruct):

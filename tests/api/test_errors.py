@@ -194,9 +194,34 @@ async def test_bad_query_parameters_name_the_parameter(client: Any, shipper: Org
 
 async def test_naive_date_filter_is_refused(client: Any, shipper: Org) -> None:
     problem = assert_problem(
-        await client.get("/v1/waybills", params={"created_from": "2026-11-01T00:00:00"}, headers=shipper.headers), 422
+        await client.get("/v1/waybills", params={"created_from": "2026-11-01T00:00:00"}, headers=shipper.headers), 400
     )
     assert problem["errors"][0]["field"] == "created_from"
+
+
+async def test_unknown_query_parameters_are_refused_not_ignored(client: Any, shipper: Org) -> None:
+    problem = assert_problem(
+        await client.get("/v1/waybills", params={"stauts": "issued"}, headers=shipper.headers), 400
+    )
+    assert problem["errors"][0]["field"] == "stauts"
+    assert "status" in problem["errors"][0]["message"]
+
+
+async def test_numbers_as_strings_and_dates_as_numbers_are_refused(client: Any, shipper: Org) -> None:
+    as_string = broken("cargo.0.package_count", "96")
+    as_number = broken("pickup_window", {"start": 0, "end": 1})
+    for body, field in ((as_string, "cargo[0].package_count"), (as_number, "pickup_window.start")):
+        problem = assert_problem(await client.post("/v1/waybills", json=body, headers=shipper.headers), 400)
+        assert problem["errors"][0]["field"] == field
+
+
+async def test_control_characters_in_text_are_refused(client: Any, shipper: Org) -> None:
+    problem = assert_problem(
+        await client.post("/v1/waybills", json=waybill_body(instructions="a\u0000b"), headers=shipper.headers), 400
+    )
+    assert problem["errors"][0]["field"] == "instructions"
+    label = await client.post("/v1/organisations/me/api-keys", json={"label": "\u0000"}, headers=shipper.headers)
+    assert_problem(label, 400)
 
 
 async def test_bad_idempotency_key_is_refused(client: Any, shipper: Org) -> None:

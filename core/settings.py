@@ -33,8 +33,6 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     """Log one line per HTTP request."""
     max_body_bytes: int = 1_048_576
     """Largest request body accepted; larger bodies answer 413."""
-    regulator_reason_required: bool = False
-    """If true, regulators must state a reason (``X-Access-Reason``) to read a waybill."""
 
 
 def _env_bool(value: str) -> bool:

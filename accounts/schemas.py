@@ -45,7 +45,7 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     api_key_id: uuid.UUID | None = None
 
 
-class OrganisationCreate(InputStruct):
+class OrganisationCreate(InputStruct, frozen=True):
     """A new organisation (platform operators only)."""
 
     name: Name
@@ -56,7 +56,7 @@ class OrganisationCreate(InputStruct):
         check_field("uscc", validate_uscc, self.uscc)
 
 
-class OrganisationRead(OutputStruct):
+class OrganisationRead(OutputStruct, frozen=True):
     """An organisation."""
 
     id: uuid.UUID
@@ -67,13 +67,13 @@ class OrganisationRead(OutputStruct):
     created_at: datetime
 
 
-class ApiKeyCreate(InputStruct):
+class ApiKeyCreate(InputStruct, frozen=True):
     """A request for a new API key."""
 
     label: Annotated[str, Meta(max_length=100, pattern=LINE_PATTERN)] = ""
 
 
-class ApiKeyRead(OutputStruct):
+class ApiKeyRead(OutputStruct, frozen=True):
     """An API key, without its secret."""
 
     id: uuid.UUID
@@ -83,7 +83,7 @@ class ApiKeyRead(OutputStruct):
     revoked_at: datetime | None
 
 
-class ApiKeyIssued(OutputStruct):
+class ApiKeyIssued(OutputStruct, frozen=True):
     """A new API key; ``key`` is shown this once and cannot be recovered."""
 
     id: uuid.UUID

@@ -9,6 +9,7 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from accounts.models import ApiKey, Organisation
 from accounts.schemas import (
@@ -52,7 +53,7 @@ def _read(org: Organisation) -> OrganisationRead:
 
 async def create_organisation(session: AsyncSession, *, data: OrganisationCreate) -> OrganisationRead:
     """Create an organisation; its USCC must be new to the platform."""
-    existing = await session.scalar(sa.select(Organisation.id).where(Organisation.uscc == data.uscc))
+    existing = await session.scalar(sa.select(col(Organisation.id)).where(col(Organisation.uscc) == data.uscc))
     if existing is not None:
         raise ConflictError(f"an organisation with USCC {data.uscc} exists already", field="uscc")
     org = Organisation(uscc=data.uscc, name=data.name, role=data.role.value)
@@ -87,7 +88,7 @@ async def issue_api_key(session: AsyncSession, *, organisation_id: uuid.UUID, la
 async def list_api_keys(session: AsyncSession, *, organisation_id: uuid.UUID) -> list[ApiKeyRead]:
     """The organisation's keys, newest first, without secrets."""
     rows = await session.scalars(
-        sa.select(ApiKey).where(ApiKey.organisation_id == organisation_id).order_by(ApiKey.created_at.desc())  # type: ignore[attr-defined]
+        sa.select(ApiKey).where(col(ApiKey.organisation_id) == organisation_id).order_by(col(ApiKey.created_at).desc())
     )
     return [
         ApiKeyRead(id=k.id, prefix=k.prefix, label=k.label, created_at=k.created_at, revoked_at=k.revoked_at)
@@ -109,12 +110,14 @@ async def revoke_api_key(session: AsyncSession, *, organisation_id: uuid.UUID, k
 
 
 _AUTHENTICATE = (
-    sa.select(ApiKey.id, Organisation.id, Organisation.uscc, Organisation.name, Organisation.role)
-    .join(Organisation, Organisation.id == ApiKey.organisation_id)  # type: ignore[arg-type]
+    sa.select(
+        col(ApiKey.id), col(Organisation.id), col(Organisation.uscc), col(Organisation.name), col(Organisation.role)
+    )
+    .join(Organisation, col(Organisation.id) == col(ApiKey.organisation_id))
     .where(
-        ApiKey.secret_sha256 == sa.bindparam("digest"),
-        ApiKey.revoked_at.is_(None),  # type: ignore[union-attr]
-        Organisation.active.is_(True),  # type: ignore[attr-defined]
+        col(ApiKey.secret_sha256) == sa.bindparam("digest"),
+        col(ApiKey.revoked_at).is_(None),
+        col(Organisation.active).is_(True),
     )
 )
 

@@ -9,6 +9,7 @@ import uuid
 
 import click
 
+from accounts.schemas import OrganisationCreate, OrganisationRead
 from core.settings import get_settings
 
 __all__ = ("main",)
@@ -100,8 +101,6 @@ def orgs_create(name: str, role: str, uscc: str, database_url: str | None) -> No
     _set_database(database_url)
     import msgspec
 
-    from accounts.schemas import OrganisationCreate
-
     try:
         data = msgspec.convert({"name": name, "role": role, "uscc": uscc.strip().upper()}, OrganisationCreate)
     except msgspec.ValidationError as exc:
@@ -112,14 +111,12 @@ def orgs_create(name: str, role: str, uscc: str, database_url: str | None) -> No
     click.echo(key)
 
 
-async def _create_organisation(data: object) -> tuple[object, str]:
+async def _create_organisation(data: OrganisationCreate) -> tuple[OrganisationRead, str]:
     from accounts import service
-    from accounts.schemas import OrganisationCreate
     from core.db import create_engine, create_session_factory
     from core.errors import DomainError
     from core.migrate import upgrade_database
 
-    assert isinstance(data, OrganisationCreate)
     settings = get_settings()
     await asyncio.to_thread(upgrade_database, settings.database_url)
     engine = create_engine(settings)

@@ -7,6 +7,7 @@ from typing import Any
 
 import msgspec
 import sqlalchemy as sa
+from sqlmodel import col
 
 from accounts import service as accounts
 from accounts.models import Organisation
@@ -236,16 +237,18 @@ async def seed_demo(settings: Settings) -> list[tuple[str, str, str]]:
         async with create_session_factory(engine)() as session:
             orgs: dict[str, Organisation] = {}
             for spec in DEMO_ORGANISATIONS:
-                org = await session.scalar(sa.select(Organisation).where(Organisation.uscc == spec["uscc"]))
+                org = await session.scalar(sa.select(Organisation).where(col(Organisation.uscc) == spec["uscc"]))
                 if org is None:
                     await accounts.create_organisation(session, data=msgspec.convert(spec, OrganisationCreate))
-                    org = await session.scalar(sa.select(Organisation).where(Organisation.uscc == spec["uscc"]))
+                    org = await session.scalar(sa.select(Organisation).where(col(Organisation.uscc) == spec["uscc"]))
                 assert org is not None
                 orgs[spec["uscc"]] = org
             shipper = _principal(orgs["91440606MA4W8K2L7M"])
             road = _principal(orgs["91440604MA51L2K4U9"])
             already = await session.scalar(
-                sa.select(sa.func.count()).select_from(Waybill).where(Waybill.shipper_id == shipper.organisation_id)
+                sa.select(sa.func.count())
+                .select_from(Waybill)
+                .where(col(Waybill.shipper_id) == shipper.organisation_id)
             )
             if not already:
                 day = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=6)

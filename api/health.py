@@ -15,7 +15,7 @@ from core.types import OutputStruct
 __all__ = ("HealthController",)
 
 
-class HealthStatus(OutputStruct):
+class HealthStatus(OutputStruct, frozen=True):
     """A probe's answer."""
 
     status: str

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import msgspec
 from litestar import Litestar, Request
 from litestar.exceptions import ValidationException
+from litestar.openapi.spec import Parameter
 
 __all__ = ("parse_query_time", "record_query_parameters", "reject_unknown_query_parameters", "strict_body")
 
@@ -52,7 +53,7 @@ def record_query_parameters(app: Litestar) -> None:
         for operation in (path.get, path.post, path.put, path.patch, path.delete):
             if operation is None or operation.operation_id is None:
                 continue
-            names = {p.name for p in operation.parameters or [] if getattr(p, "param_in", None) == "query"}
+            names = {p.name for p in operation.parameters or [] if isinstance(p, Parameter) and p.param_in == "query"}
             allowed[operation.operation_id] = frozenset(names)
     app.state.query_parameters = allowed
 

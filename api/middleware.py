@@ -10,6 +10,7 @@ from typing import Any
 
 import structlog
 from litestar import Litestar
+from litestar.enums import ScopeType
 from litestar.routes import HTTPRoute
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -27,7 +28,7 @@ class RequestContextMiddleware:
         self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
         request_id = _incoming_request_id(scope) or uuid.uuid4().hex
@@ -53,7 +54,7 @@ class RequestContextMiddleware:
                 state: dict[str, Any] = scope.get("state", {})  # type: ignore[assignment]
                 _log.info(
                     "request",
-                    method=scope["method"],
+                    method=scope.get("method"),
                     path=scope["path"],
                     status=status,
                     duration_ms=round((time.perf_counter() - started) * 1000, 2),

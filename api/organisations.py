@@ -30,7 +30,7 @@ from core.types import OutputStruct
 __all__ = ("OrganisationController",)
 
 
-class OrganisationCreated(OutputStruct):
+class OrganisationCreated(OutputStruct, frozen=True):
     """A new organisation and its first API key (shown this once)."""
 
     organisation: OrganisationRead

@@ -129,7 +129,7 @@ Instructions = Annotated[str, Meta(max_length=2000, pattern=TEXT_PATTERN)]
 Reference = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$")]
 
 
-class Party(InputStruct):
+class Party(InputStruct, frozen=True):
     """A consignor, consignee or notify party."""
 
     name: Name
@@ -151,7 +151,7 @@ def _trailer_plate(value: str) -> str:
     return validate_vehicle_plate(value, trailer=True)
 
 
-class Place(InputStruct):
+class Place(InputStruct, frozen=True):
     """A named place with its address, administrative division and position."""
 
     name: Name
@@ -162,7 +162,7 @@ class Place(InputStruct):
     locode: UnLocode | None = None
 
 
-class TimeWindow(InputStruct):
+class TimeWindow(InputStruct, frozen=True):
     """A time window; ``end`` must not be before ``start``."""
 
     start: AwareDatetime
@@ -173,7 +173,7 @@ class TimeWindow(InputStruct):
             raise ValueError("end: time window ends before it starts")
 
 
-class DangerousGoodsLine(InputStruct):
+class DangerousGoodsLine(InputStruct, frozen=True):
     """Dangerous-goods particulars of a cargo line (checked against ADR rules in a later stage)."""
 
     un_number: UnNumber
@@ -182,7 +182,7 @@ class DangerousGoodsLine(InputStruct):
     packing_group: Literal["I", "II", "III"] | None = None
 
 
-class CargoLine(InputStruct):
+class CargoLine(InputStruct, frozen=True):
     """One line of goods."""
 
     description: ShortText
@@ -202,7 +202,7 @@ class CargoLine(InputStruct):
             raise ValueError("currency: declared_value needs a currency")
 
 
-class References(InputStruct):
+class References(InputStruct, frozen=True):
     """Business references attached to the waybill."""
 
     order_number: Reference | None = None
@@ -216,7 +216,7 @@ def _check_unique(values: list[str], what: str) -> None:
         raise ValueError(f"{what} repeated")
 
 
-class WaybillDocument(InputStruct):
+class WaybillDocument(InputStruct, frozen=True):
     """The goods part of a waybill, versioned as a whole."""
 
     consignor: Party
@@ -238,7 +238,7 @@ class WaybillDocument(InputStruct):
         )
 
 
-class CarrierRef(InputStruct):
+class CarrierRef(InputStruct, frozen=True):
     """The carrier of a leg, named by its unified social credit code."""
 
     uscc: UsccCode
@@ -248,7 +248,7 @@ class CarrierRef(InputStruct):
         check_field("uscc", validate_uscc, self.uscc)
 
 
-class Equipment(InputStruct):
+class Equipment(InputStruct, frozen=True):
     """Transport equipment on a leg: a tractor or lorry, a semi-trailer, a container."""
 
     vehicle_plate: Annotated[str, Meta(pattern=TRACTOR_PLATE_PATTERN, examples=["粤E3K721"])] | None = None
@@ -274,7 +274,7 @@ class Equipment(InputStruct):
             check_field("container_number", validate_container_number, self.container_number)
 
 
-class LegPlan(InputStruct):
+class LegPlan(InputStruct, frozen=True):
     """A planned transport leg."""
 
     sequence: Annotated[int, Meta(ge=1, le=20)]
@@ -316,7 +316,7 @@ class WaybillCreate(WaybillDocument, kw_only=True, frozen=True, forbid_unknown_f
         )
 
 
-class WaybillAmendment(InputStruct):
+class WaybillAmendment(InputStruct, frozen=True):
     """A change to the goods part. Fields left out keep their value; ``notify_party: null`` removes it."""
 
     reason: ShortText
@@ -338,14 +338,14 @@ class WaybillAmendment(InputStruct):
         return {f: getattr(self, f) for f in WaybillDocument.__struct_fields__ if getattr(self, f) is not UNSET}
 
 
-class WaybillCancellation(InputStruct):
+class WaybillCancellation(InputStruct, frozen=True):
     """A request to cancel a waybill."""
 
     reason_code: CancellationReason
     note: Note | None = None
 
 
-class LegUpdate(InputStruct):
+class LegUpdate(InputStruct, frozen=True):
     """A change to a leg that has not completed: carrier (shipper only), times, equipment."""
 
     carrier: CarrierRef | UnsetType = UNSET
@@ -355,14 +355,14 @@ class LegUpdate(InputStruct):
     note: Note | None = None
 
 
-class OrganisationRef(OutputStruct):
+class OrganisationRef(OutputStruct, frozen=True):
     """An organisation as shown on a waybill."""
 
     uscc: str
     name: str
 
 
-class LegRead(OutputStruct):
+class LegRead(OutputStruct, frozen=True):
     """A transport leg as stored."""
 
     sequence: int
@@ -379,7 +379,7 @@ class LegRead(OutputStruct):
     updated_at: datetime
 
 
-class Cancellation(OutputStruct):
+class Cancellation(OutputStruct, frozen=True):
     """Why and when a waybill was cancelled."""
 
     reason_code: CancellationReason
@@ -387,7 +387,7 @@ class Cancellation(OutputStruct):
     cancelled_at: datetime
 
 
-class WaybillRead(OutputStruct):
+class WaybillRead(OutputStruct, frozen=True):
     """A waybill at its current version."""
 
     number: str
@@ -403,7 +403,7 @@ class WaybillRead(OutputStruct):
     cancellation: Cancellation | None = None
 
 
-class WaybillSummary(OutputStruct):
+class WaybillSummary(OutputStruct, frozen=True):
     """A waybill in a list."""
 
     number: str
@@ -416,14 +416,14 @@ class WaybillSummary(OutputStruct):
     updated_at: datetime
 
 
-class WaybillPage(OutputStruct):
+class WaybillPage(OutputStruct, frozen=True):
     """One page of a waybill list; pass ``next_cursor`` as ``cursor`` for the next page."""
 
     items: list[WaybillSummary]
     next_cursor: str | None
 
 
-class WaybillVersionRead(OutputStruct):
+class WaybillVersionRead(OutputStruct, frozen=True):
     """One version of a waybill's goods part."""
 
     version: int
@@ -433,7 +433,7 @@ class WaybillVersionRead(OutputStruct):
     created_by: OrganisationRef
 
 
-class WaybillVersionList(OutputStruct):
+class WaybillVersionList(OutputStruct, frozen=True):
     """Every version of a waybill, oldest first."""
 
     number: str
@@ -441,7 +441,7 @@ class WaybillVersionList(OutputStruct):
     versions: list[WaybillVersionRead]
 
 
-class ChangeRead(OutputStruct):
+class ChangeRead(OutputStruct, frozen=True):
     """One entry of a waybill's audit trail."""
 
     action: str
@@ -451,7 +451,7 @@ class ChangeRead(OutputStruct):
     detail: dict[str, object]
 
 
-class ChangeList(OutputStruct):
+class ChangeList(OutputStruct, frozen=True):
     """The audit trail of a waybill, oldest first."""
 
     number: str

@@ -17,6 +17,7 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from accounts.models import Organisation
 from accounts.schemas import OrganisationRole, Principal
@@ -99,15 +100,15 @@ class WaybillFilters(msgspec.Struct, kw_only=True, frozen=True):
 def _visible_to(principal: Principal) -> sa.ColumnElement[bool]:
     """Which waybills the caller may see: shippers their own, carriers those they carry a leg of,
     regulators every issued one; nobody but the shipper sees a draft."""
-    not_draft = Waybill.status != WaybillStatus.DRAFT.value
+    not_draft = col(Waybill.status) != WaybillStatus.DRAFT.value
     match principal.role:
         case OrganisationRole.SHIPPER:
-            return Waybill.shipper_id == principal.organisation_id  # type: ignore[return-value]
+            return col(Waybill.shipper_id) == principal.organisation_id
         case OrganisationRole.CARRIER:
-            carried = sa.select(TransportLeg.waybill_id).where(TransportLeg.carrier_uscc == principal.uscc)
-            return sa.and_(not_draft, Waybill.id.in_(carried))  # type: ignore[union-attr]
+            carried = sa.select(col(TransportLeg.waybill_id)).where(col(TransportLeg.carrier_uscc) == principal.uscc)
+            return sa.and_(not_draft, col(Waybill.id).in_(carried))
         case OrganisationRole.REGULATOR:
-            return not_draft  # type: ignore[return-value]
+            return not_draft
         case _:
             return sa.false()
 
@@ -117,7 +118,7 @@ def _not_found(number: str) -> NotFoundError:
 
 
 async def _load(session: AsyncSession, principal: Principal, number: str, *, for_update: bool = False) -> Waybill:
-    stmt = sa.select(Waybill).where(Waybill.number == number, _visible_to(principal))
+    stmt = sa.select(Waybill).where(col(Waybill.number) == number, _visible_to(principal))
     if for_update:
         stmt = stmt.with_for_update()
     waybill = await session.scalar(stmt)
@@ -210,14 +211,17 @@ async def _read_full(session: AsyncSession, waybill: Waybill) -> WaybillRead:
     assert waybill.id is not None
     row = (
         await session.execute(
-            sa.select(WaybillVersion.document, Organisation.uscc, Organisation.name)
-            .join(Organisation, Organisation.id == Waybill.shipper_id)  # type: ignore[arg-type]
+            sa.select(col(WaybillVersion.document), col(Organisation.uscc), col(Organisation.name))
+            .join(Organisation, col(Organisation.id) == col(Waybill.shipper_id))
             .select_from(Waybill)
             .join(
                 WaybillVersion,
-                sa.and_(WaybillVersion.waybill_id == Waybill.id, WaybillVersion.version == Waybill.version),  # type: ignore[arg-type]
+                sa.and_(
+                    col(WaybillVersion.waybill_id) == col(Waybill.id),
+                    col(WaybillVersion.version) == col(Waybill.version),
+                ),
             )
-            .where(Waybill.id == waybill.id)
+            .where(col(Waybill.id) == waybill.id)
         )
     ).one()
     legs = await _legs(session, waybill.id)
@@ -231,7 +235,7 @@ async def _read_full(session: AsyncSession, waybill: Waybill) -> WaybillRead:
 
 async def _legs(session: AsyncSession, waybill_id: int) -> Sequence[TransportLeg]:
     result = await session.scalars(
-        sa.select(TransportLeg).where(TransportLeg.waybill_id == waybill_id).order_by(TransportLeg.sequence)  # type: ignore[arg-type]
+        sa.select(TransportLeg).where(col(TransportLeg.waybill_id) == waybill_id).order_by(col(TransportLeg.sequence))
     )
     return result.all()
 
@@ -325,8 +329,8 @@ async def _replay_idempotent(
 
 async def _existing_number_for_reference(session: AsyncSession, principal: Principal, reference: str) -> str | None:
     return await session.scalar(
-        sa.select(Waybill.number).where(
-            Waybill.shipper_id == principal.organisation_id, Waybill.shipper_reference == reference
+        sa.select(col(Waybill.number)).where(
+            col(Waybill.shipper_id) == principal.organisation_id, col(Waybill.shipper_reference) == reference
         )
     )
 
@@ -375,7 +379,7 @@ async def create_waybill(
                 updated_at=now,
                 issued_at=None if data.draft else now,
             )
-            .returning(Waybill.id)
+            .returning(col(Waybill.id))
         )
         if waybill_id is not None:
             break
@@ -404,7 +408,7 @@ async def create_waybill(
                 resource=number,
                 created_at=now,
             )
-            .returning(IdempotencyRecord.key)
+            .returning(col(IdempotencyRecord.key))
         )
         if stored is None:
             raise RuleViolationError(
@@ -479,10 +483,10 @@ async def list_versions(
         session, principal, waybill, reason=access_reason, request=request, action="read_versions"
     )
     rows = await session.execute(
-        sa.select(WaybillVersion, Organisation.uscc, Organisation.name)
-        .join(Organisation, Organisation.id == WaybillVersion.created_by_id)  # type: ignore[arg-type]
-        .where(WaybillVersion.waybill_id == waybill.id)
-        .order_by(WaybillVersion.version)  # type: ignore[arg-type]
+        sa.select(WaybillVersion, col(Organisation.uscc), col(Organisation.name))
+        .join(Organisation, col(Organisation.id) == col(WaybillVersion.created_by_id))
+        .where(col(WaybillVersion.waybill_id) == waybill.id)
+        .order_by(col(WaybillVersion.version))
     )
     versions = [
         WaybillVersionRead(
@@ -506,10 +510,10 @@ async def list_changes(
         session, principal, waybill, reason=access_reason, request=request, action="read_changes"
     )
     rows = await session.execute(
-        sa.select(WaybillChange, Organisation.uscc, Organisation.name)
-        .join(Organisation, Organisation.id == WaybillChange.organisation_id)  # type: ignore[arg-type]
-        .where(WaybillChange.waybill_id == waybill.id)
-        .order_by(WaybillChange.id)  # type: ignore[arg-type]
+        sa.select(WaybillChange, col(Organisation.uscc), col(Organisation.name))
+        .join(Organisation, col(Organisation.id) == col(WaybillChange.organisation_id))
+        .where(col(WaybillChange.waybill_id) == waybill.id)
+        .order_by(col(WaybillChange.id))
     )
     changes = [
         ChangeRead(
@@ -526,25 +530,27 @@ _DIVISION_PREFIX = re.compile(r"^[1-8][0-9]{1,5}$")
 
 def _place_filter(place: str) -> sa.ColumnElement[bool]:
     """A UN/LOCODE matches exactly; digits match an administrative division and everything in it."""
-    legs = sa.select(TransportLeg.waybill_id)
+    legs = sa.select(col(TransportLeg.waybill_id))
     if _LOCODE.match(place):
         return sa.or_(
-            Waybill.pickup_locode == place,
-            Waybill.delivery_locode == place,
-            Waybill.id.in_(legs.where(sa.or_(TransportLeg.from_locode == place, TransportLeg.to_locode == place))),  # type: ignore[union-attr]
+            col(Waybill.pickup_locode) == place,
+            col(Waybill.delivery_locode) == place,
+            col(Waybill.id).in_(
+                legs.where(sa.or_(col(TransportLeg.from_locode) == place, col(TransportLeg.to_locode) == place))
+            ),
         )
     if _DIVISION_PREFIX.match(place):
         prefix = place.rstrip("0") if len(place) == 6 else place
         prefix = prefix if len(prefix) >= 2 else place[:2]
         pattern = f"{prefix}%"
         return sa.or_(
-            Waybill.pickup_division_code.like(pattern),  # type: ignore[attr-defined]
-            Waybill.delivery_division_code.like(pattern),  # type: ignore[attr-defined]
-            Waybill.id.in_(  # type: ignore[union-attr]
+            col(Waybill.pickup_division_code).like(pattern),
+            col(Waybill.delivery_division_code).like(pattern),
+            col(Waybill.id).in_(
                 legs.where(
                     sa.or_(
-                        TransportLeg.from_division_code.like(pattern),  # type: ignore[attr-defined]
-                        TransportLeg.to_division_code.like(pattern),  # type: ignore[attr-defined]
+                        col(TransportLeg.from_division_code).like(pattern),
+                        col(TransportLeg.to_division_code).like(pattern),
                     )
                 )
             ),
@@ -577,30 +583,32 @@ async def list_waybills(
 ) -> WaybillPage:
     """A page of the waybills the caller may see, newest first."""
     stmt = sa.select(
-        Waybill.id,
-        Waybill.number,
-        Waybill.version,
-        Waybill.status,
-        Waybill.shipper_reference,
-        Waybill.pickup_division_code,
-        Waybill.delivery_division_code,
-        Waybill.created_at,
-        Waybill.updated_at,
+        col(Waybill.id),
+        col(Waybill.number),
+        col(Waybill.version),
+        col(Waybill.status),
+        col(Waybill.shipper_reference),
+        col(Waybill.pickup_division_code),
+        col(Waybill.delivery_division_code),
+        col(Waybill.created_at),
+        col(Waybill.updated_at),
     ).where(_visible_to(principal))
     if filters.status:
-        stmt = stmt.where(Waybill.status.in_([s.value for s in filters.status]))  # type: ignore[attr-defined]
+        stmt = stmt.where(col(Waybill.status).in_([s.value for s in filters.status]))
     if filters.created_from is not None:
-        stmt = stmt.where(Waybill.created_at >= filters.created_from)
+        stmt = stmt.where(col(Waybill.created_at) >= filters.created_from)
     if filters.created_to is not None:
-        stmt = stmt.where(Waybill.created_at < filters.created_to)
+        stmt = stmt.where(col(Waybill.created_at) < filters.created_to)
     if filters.mode is not None:
         stmt = stmt.where(
-            Waybill.id.in_(sa.select(TransportLeg.waybill_id).where(TransportLeg.mode == filters.mode.value))  # type: ignore[union-attr]
+            col(Waybill.id).in_(
+                sa.select(col(TransportLeg.waybill_id)).where(col(TransportLeg.mode) == filters.mode.value)
+            )
         )
     if filters.carrier_uscc is not None:
         stmt = stmt.where(
-            Waybill.id.in_(  # type: ignore[union-attr]
-                sa.select(TransportLeg.waybill_id).where(TransportLeg.carrier_uscc == filters.carrier_uscc)
+            col(Waybill.id).in_(
+                sa.select(col(TransportLeg.waybill_id)).where(col(TransportLeg.carrier_uscc) == filters.carrier_uscc)
             )
         )
     if filters.place is not None:
@@ -609,11 +617,11 @@ async def list_waybills(
         after_at, after_id = decode_cursor(cursor)
         stmt = stmt.where(
             sa.or_(
-                Waybill.created_at < after_at,
-                sa.and_(Waybill.created_at == after_at, Waybill.id < after_id),  # type: ignore[operator]
+                col(Waybill.created_at) < after_at,
+                sa.and_(col(Waybill.created_at) == after_at, col(Waybill.id) < after_id),
             )
         )
-    stmt = stmt.order_by(Waybill.created_at.desc(), Waybill.id.desc()).limit(limit + 1)  # type: ignore[attr-defined,union-attr]
+    stmt = stmt.order_by(col(Waybill.created_at).desc(), col(Waybill.id).desc()).limit(limit + 1)
     rows = (await session.execute(stmt)).all()
     items = [
         WaybillSummary(
@@ -685,10 +693,12 @@ async def amend_waybill(
             current_version=waybill.version,
         )
     current_raw = await session.scalar(
-        sa.select(WaybillVersion.document).where(
-            WaybillVersion.waybill_id == waybill.id, WaybillVersion.version == waybill.version
+        sa.select(col(WaybillVersion.document)).where(
+            col(WaybillVersion.waybill_id) == waybill.id, col(WaybillVersion.version) == waybill.version
         )
     )
+    if current_raw is None:  # pragma: no cover - every waybill has its current version
+        raise NotFoundError(f"waybill {number} has no version {waybill.version}")
     current = _document(current_raw)
     amended = _amended_document(current, amendment)
     changed = sorted(f for f in amendment.changes() if getattr(amended, f) != getattr(current, f))
@@ -758,7 +768,7 @@ async def cancel_waybill(
 async def _load_leg(session: AsyncSession, waybill: Waybill, sequence: int) -> TransportLeg:
     leg = await session.scalar(
         sa.select(TransportLeg)
-        .where(TransportLeg.waybill_id == waybill.id, TransportLeg.sequence == sequence)
+        .where(col(TransportLeg.waybill_id) == waybill.id, col(TransportLeg.sequence) == sequence)
         .with_for_update()
     )
     if leg is None:

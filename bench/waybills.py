@@ -108,6 +108,8 @@ class WrkResult:
     lua_non_2xx: int | None = None
     first_error: str | None = None
     cpu: CpuShare | None = None
+    pg_connections: int | None = None
+    """PostgreSQL connections opened to the benchmark database during the run (pool churn)."""
     output: str = field(default="", repr=False)
 
     @property
@@ -249,6 +251,7 @@ def parse_wrk_output(name: str, text: str) -> WrkResult:
         raise ValueError(f"unexpected wrk output:\n{text}")
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
     lua_non_2xx = re.search(r"^lua_non_2xx: (\d+)", text, re.MULTILINE)
+    rate = re.search(r"^Requests/sec:\s+([\d.]+)", text, re.MULTILINE)
     first_error = re.search(r"^lua_first_error: (.*)$", text, re.MULTILINE)
     requests = int(total[1])
     seconds = _duration(total[2], _UNIT_SECONDS)
@@ -256,7 +259,7 @@ def parse_wrk_output(name: str, text: str) -> WrkResult:
         name=name,
         requests=requests,
         seconds=seconds,
-        per_second=requests / seconds,
+        per_second=float(rate[1]) if rate else requests / seconds,
         p50_ms=_duration(p50[1], _UNIT_MS),
         p99_ms=_duration(p99[1], _UNIT_MS),
         non_2xx=_search_int(r"Non-2xx or 3xx responses: (\d+)", text),
@@ -276,7 +279,11 @@ class ProcessCpu(NamedTuple):
     name: str
     parent: int
     ticks: int
-    """User plus system CPU clock ticks so far."""
+    """User plus system CPU clock ticks so far, its own and those of its children that exited.
+
+    PostgreSQL forks a backend per connection: when a pool closes and reopens connections under load,
+    the exited backends' CPU shows up here, in the postmaster's share.
+    """
 
 
 def _process_cpu(pid: int) -> ProcessCpu | None:
@@ -286,7 +293,7 @@ def _process_cpu(pid: int) -> ProcessCpu | None:
     except OSError:
         return None
     fields = stat[stat.rindex(")") + 2 :].split()
-    return ProcessCpu(stat[stat.index("(") + 1 : stat.rindex(")")], int(fields[1]), int(fields[11]) + int(fields[12]))
+    return ProcessCpu(stat[stat.index("(") + 1 : stat.rindex(")")], int(fields[1]), sum(int(n) for n in fields[11:15]))
 
 
 def _snapshot() -> dict[int, ProcessCpu]:
@@ -401,13 +408,17 @@ def run_wrk(
         RuntimeError: wrk failed.
     """
     command = wrk_command(wrk, config, f"{target.base_url}{path}", seconds, script_args)
+    sessions_before = database_sessions(config.postgres_url, target.database)
     probe = CpuProbe(target)
     completed = subprocess.run(command, capture_output=True, text=True, check=False)
     cpu = probe.share()
+    sessions_after = database_sessions(config.postgres_url, target.database)
     if completed.returncode != 0:
         raise RuntimeError(f"wrk exited with {completed.returncode}:\n{completed.stdout}\n{completed.stderr}")
     result = parse_wrk_output(name, completed.stdout)
     result.cpu = cpu
+    if sessions_before is not None and sessions_after is not None:
+        result.pg_connections = sessions_after - sessions_before
     return result
 
 
@@ -434,6 +445,27 @@ def create_database(postgres_url: str) -> str:
     name = f"freight_bench_{secrets.token_hex(4)}"
     asyncio.run(_admin(postgres_url, f'CREATE DATABASE "{name}"'))
     return name
+
+
+async def _database_sessions(postgres_url: str, database: str) -> int | None:
+    connection = await asyncpg.connect(f"{postgres_url}/postgres")
+    try:
+        sessions: int | None = await connection.fetchval(
+            "SELECT sessions FROM pg_stat_database WHERE datname = $1", database
+        )
+        return sessions
+    except asyncpg.UndefinedColumnError:  # before PostgreSQL 14
+        return None
+    finally:
+        await connection.close()
+
+
+def database_sessions(postgres_url: str, database: str) -> int | None:
+    """Connections opened to ``database`` so far, from ``pg_stat_database`` (PostgreSQL 14+, else ``None``).
+
+    The counters lag by up to a second or so, which hardly matters over a run of many seconds.
+    """
+    return asyncio.run(_database_sessions(postgres_url, database))
 
 
 def drop_database(postgres_url: str, name: str) -> None:
@@ -569,6 +601,10 @@ def stop_server(server: subprocess.Popen[bytes]) -> None:
 # --- report -----------------------------------------------------------------------------------------
 
 
+def _optional(value: int | None) -> str:
+    return "?" if value is None else str(value)
+
+
 def _cpu_text(cpu: CpuShare | None) -> str:
     if cpu is None:
         return ""
@@ -587,12 +623,13 @@ def print_report(config: BenchConfig, trivial: WrkResult, waybills: WrkResult) -
         f"{config.connections} --duration {config.duration}s on {os.cpu_count()} cores"
     )
     print(
-        f"{'endpoint':<20} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} {'failed':>7}  CPU (100% = 1 core)"
+        f"{'endpoint':<20} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} {'failed':>7} {'new PG conns':>12}"
+        "  CPU (100% = 1 core)"
     )
     for result in (trivial, waybills):
         print(
             f"{result.name:<20} {result.per_second:>9.1f} {result.p50_ms:>8.2f} {result.p99_ms:>8.2f} "
-            f"{result.requests:>9} {result.failed:>7}  {_cpu_text(result.cpu)}"
+            f"{result.requests:>9} {result.failed:>7} {_optional(result.pg_connections):>12}  {_cpu_text(result.cpu)}"
         )
     print(f"waybills/s ÷ trivial req/s = {ratio:.3f}")
     aim = waybills.per_second >= AIM_WAYBILLS_PER_S and waybills.p99_ms < AIM_P99_MS

@@ -28,11 +28,17 @@ __all__ = (
     "create_organisation",
     "get_organisation",
     "issue_api_key",
+    "key_digest",
     "list_api_keys",
     "revoke_api_key",
 )
 
 _KEY_PREFIX = "fk"
+
+
+def key_digest(key: str) -> str:
+    """The stored form of an API key."""
+    return _digest(key)
 
 
 def _digest(key: str) -> str:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
 from litestar.di import Provide
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, JSONBody, SkipValidation
@@ -103,7 +103,10 @@ class OrganisationController(Controller):
         status_code=HTTP_200_OK,
         responses=problem_responses(400, 401, 404),
     )
-    async def revoke_key(self, db_session: DbSession, principal: Caller, key_id: FromPath[uuid.UUID]) -> ApiKeyRead:
+    async def revoke_key(
+        self, request: Request[Any, Any, Any], db_session: DbSession, principal: Caller, key_id: FromPath[uuid.UUID]
+    ) -> ApiKeyRead:
         key = await service.revoke_api_key(db_session, organisation_id=principal.organisation_id, key_id=key_id)
         await db_session.commit()
+        request.app.state.principal_cache.forget_key(key_id)
         return key

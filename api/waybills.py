@@ -127,7 +127,7 @@ class WaybillController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[WaybillRead]:
         request_data = strict_body(data, WaybillCreate)
-        digest = hashlib.sha256(msgspec.json.encode(request_data)).hexdigest()
+        digest = hashlib.sha256(msgspec.json.encode(request_data)).hexdigest() if idempotency_key else ""
         waybill, created = await service.create_waybill(
             db_session, principal=principal, data=request_data, idempotency_key=idempotency_key, request_sha256=digest
         )

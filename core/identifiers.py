@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from functools import lru_cache
 
 from stdnum import iso6346
 from stdnum.cn import uscc
@@ -40,6 +41,9 @@ TRAILER_PLATE_PATTERN = rf"^[{_PROVINCES}][A-HJ-NP-Z][A-HJ-NP-Z0-9]{{4}}挂$"
 """A mainland semi-trailer plate, as stored."""
 
 
+# Validation results are cached: the same carriers, shippers and containers recur all day, and
+# python-stdnum's pure-Python checks cost more than the rest of parsing a waybill.
+@lru_cache(maxsize=8192)
 def validate_uscc(value: str) -> str:
     """Return the compact unified social credit code (GB 32100-2015) or raise ``ValueError``."""
     try:
@@ -50,6 +54,7 @@ def validate_uscc(value: str) -> str:
         raise ValueError("not a unified social credit code (18 characters, GB 32100-2015)") from None
 
 
+@lru_cache(maxsize=8192)
 def validate_container_number(value: str) -> str:
     """Return the compact ISO 6346 container number or raise ``ValueError``."""
     try:
@@ -60,6 +65,7 @@ def validate_container_number(value: str) -> str:
         raise ValueError("not an ISO 6346 container number (e.g. CSQU3054383)") from None
 
 
+@lru_cache(maxsize=8192)
 def validate_vehicle_plate(value: str, *, trailer: bool) -> str:
     """Return a mainland licence plate, checking that trailer plates end in 挂 and others do not."""
     plate = value.replace(" ", "").replace("·", "").upper()

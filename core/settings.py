@@ -21,8 +21,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
 
     database_url: str = DEFAULT_SQLITE_URL
     """SQLAlchemy URL: ``postgresql://user@host/db`` in production, a SQLite file by default."""
-    database_pool_size: int = 10
-    """Connections per server process (PostgreSQL only)."""
+    database_pool_size: int = 20
+    """Connections kept open per server process (PostgreSQL only); up to half as many again under bursts."""
     public_base_url: str = "http://127.0.0.1:8000"
     """Base URL printed in links and documents (verification URLs, demo output)."""
     log_level: str = "INFO"
@@ -33,6 +33,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     """Log one line per HTTP request."""
     max_body_bytes: int = 1_048_576
     """Largest request body accepted; larger bodies answer 413."""
+    auth_cache_seconds: float = 5.0
+    """How long a server process trusts an API key it has checked; a key revoked through another
+    process stops working within this time (at once in the process that revoked it). 0 disables."""
 
 
 def _env_bool(value: str) -> bool:
@@ -51,6 +54,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             values[field.name] = _env_bool(raw)
         elif field.type is int:
             values[field.name] = int(raw)
+        elif field.type is float:
+            values[field.name] = float(raw)
         else:
             values[field.name] = raw
     return msgspec.convert(values, Settings)

@@ -15,7 +15,6 @@ from typing import Any
 
 import msgspec
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -32,6 +31,7 @@ from waybill.models import (
     WaybillChange,
     WaybillVersion,
 )
+from waybill.persistence import IdempotencyKeyTakenError, insert_new_waybill
 from waybill.rules.lifecycle import (
     can_transition,
     check_amendable,
@@ -266,16 +266,8 @@ def _record_change(
 # --- creating ---------------------------------------------------------------------------------
 
 
-def _insert(session: AsyncSession, table: Any) -> Any:
-    """``INSERT ... ON CONFLICT DO NOTHING`` for the session's dialect (PostgreSQL or SQLite)."""
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(table).on_conflict_do_nothing()
-
-
-def _leg_row(waybill_id: int, leg: LegPlan, now: datetime) -> dict[str, Any]:
+def _leg_row(leg: LegPlan, now: datetime) -> dict[str, Any]:
     return {
-        "waybill_id": waybill_id,
         "sequence": leg.sequence,
         "mode": leg.mode.value,
         "status": LegStatus.PLANNED.value,
@@ -313,6 +305,12 @@ def _new_leg_read(leg: LegPlan, now: datetime) -> LegRead:
     )
 
 
+def _key_used_before(key: str | None) -> RuleViolationError:
+    return RuleViolationError(
+        f"Idempotency-Key {key!r} was used before with a different request body", field="Idempotency-Key"
+    )
+
+
 async def _replay_idempotent(
     session: AsyncSession, principal: Principal, key: str, request_sha256: str
 ) -> WaybillRead | None:
@@ -320,9 +318,7 @@ async def _replay_idempotent(
     if record is None:
         return None
     if record.request_sha256 != request_sha256:
-        raise RuleViolationError(
-            f"Idempotency-Key {key!r} was used before with a different request body", field="Idempotency-Key"
-        )
+        raise _key_used_before(key)
     waybill = await _load(session, principal, record.resource)
     return await _read_full(session, waybill)
 
@@ -355,32 +351,65 @@ async def create_waybill(
     """
     if principal.role is not OrganisationRole.SHIPPER:
         raise ForbiddenError("only shipper organisations issue waybills")
+    connection = await session.connection()
     now = utcnow()
     stored_document = utc_builtins(data.document())
     document = _document(stored_document)
     status = WaybillStatus.DRAFT if data.draft else WaybillStatus.ISSUED
+    header = {
+        "shipper_id": principal.organisation_id,
+        "shipper_reference": data.shipper_reference,
+        "status": status.value,
+        "version": 1,
+        "pickup_division_code": document.pickup.division_code,
+        "delivery_division_code": document.delivery.division_code,
+        "pickup_locode": document.pickup.locode,
+        "delivery_locode": document.delivery.locode,
+        "created_at": now,
+        "updated_at": now,
+        "issued_at": None if data.draft else now,
+    }
+    version_row = {
+        "version": 1,
+        "document": stored_document,
+        "reason": None,
+        "created_at": now,
+        "created_by_id": principal.organisation_id,
+    }
+    leg_rows = [_leg_row(leg, now) for leg in data.legs]
+    change_row = {
+        "action": "created" if data.draft else "issued",
+        "version": 1,
+        "organisation_id": principal.organisation_id,
+        "api_key_id": principal.api_key_id,
+        "at": now,
+        "detail": {"shipper_reference": data.shipper_reference},
+    }
     waybill_id: int | None = None
     number = ""
     for _ in range(_NUMBER_ATTEMPTS):
         number = generate_waybill_number(now.year, now.month)
-        waybill_id = await session.scalar(
-            _insert(session, Waybill)
-            .values(
-                number=number,
-                shipper_id=principal.organisation_id,
-                shipper_reference=data.shipper_reference,
-                status=status.value,
-                version=1,
-                pickup_division_code=document.pickup.division_code,
-                delivery_division_code=document.delivery.division_code,
-                pickup_locode=document.pickup.locode,
-                delivery_locode=document.delivery.locode,
-                created_at=now,
-                updated_at=now,
-                issued_at=None if data.draft else now,
+        idempotency = None
+        if idempotency_key is not None:
+            idempotency = {
+                "organisation_id": principal.organisation_id,
+                "operation": CREATE_OPERATION,
+                "key": idempotency_key,
+                "request_sha256": request_sha256,
+                "resource": number,
+                "created_at": now,
+            }
+        try:
+            waybill_id = await insert_new_waybill(
+                connection,
+                header={**header, "number": number},
+                version=version_row,
+                legs=leg_rows,
+                change=change_row,
+                idempotency=idempotency,
             )
-            .returning(col(Waybill.id))
-        )
+        except IdempotencyKeyTakenError:
+            raise _key_used_before(idempotency_key) from None
         if waybill_id is not None:
             break
         if idempotency_key is not None:
@@ -397,69 +426,19 @@ async def create_waybill(
     if waybill_id is None:  # pragma: no cover - five random 40-bit collisions in a row
         raise ConflictError("could not allocate a waybill number; retry the request")
 
-    if idempotency_key is not None:
-        stored = await session.scalar(
-            _insert(session, IdempotencyRecord)
-            .values(
-                organisation_id=principal.organisation_id,
-                operation=CREATE_OPERATION,
-                key=idempotency_key,
-                request_sha256=request_sha256,
-                resource=number,
-                created_at=now,
-            )
-            .returning(col(IdempotencyRecord.key))
-        )
-        if stored is None:
-            raise RuleViolationError(
-                f"Idempotency-Key {idempotency_key!r} was used before with a different request body",
-                field="Idempotency-Key",
-            )
-
-    await session.execute(
-        sa.insert(WaybillVersion),
-        [
-            {
-                "waybill_id": waybill_id,
-                "version": 1,
-                "document": stored_document,
-                "reason": None,
-                "created_at": now,
-                "created_by_id": principal.organisation_id,
-            }
-        ],
-    )
-    if data.legs:
-        await session.execute(sa.insert(TransportLeg), [_leg_row(waybill_id, leg, now) for leg in data.legs])
-    await session.execute(
-        sa.insert(WaybillChange),
-        [
-            {
-                "waybill_id": waybill_id,
-                "action": "created" if data.draft else "issued",
-                "version": 1,
-                "organisation_id": principal.organisation_id,
-                "api_key_id": principal.api_key_id,
-                "at": now,
-                "detail": {"shipper_reference": data.shipper_reference},
-            }
-        ],
-    )
-    waybill = Waybill(
-        id=waybill_id,
+    created = WaybillRead(
         number=number,
-        shipper_id=principal.organisation_id,
-        shipper_reference=data.shipper_reference,
-        status=status.value,
         version=1,
-        pickup_division_code=document.pickup.division_code,
-        delivery_division_code=document.delivery.division_code,
+        status=status,
+        shipper=OrganisationRef(uscc=principal.uscc, name=principal.name),
+        shipper_reference=data.shipper_reference,
+        document=document,
+        legs=[_new_leg_read(leg, now) for leg in data.legs],
         created_at=now,
         updated_at=now,
-        issued_at=None if data.draft else now,
+        issued_at=header["issued_at"],  # type: ignore[arg-type]
     )
-    shipper = OrganisationRef(uscc=principal.uscc, name=principal.name)
-    return _waybill_read(waybill, shipper, document, [_new_leg_read(leg, now) for leg in data.legs]), True
+    return created, True
 
 
 # --- reading ----------------------------------------------------------------------------------

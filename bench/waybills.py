@@ -133,7 +133,7 @@ def parse_args(argv: list[str] | None = None) -> BenchConfig:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=15, help="seconds of each measured wrk run (default 15)")
     parser.add_argument("--connections", type=int, default=32, help="concurrent HTTP connections (default 32)")
-    parser.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
+    parser.add_argument("--workers", type=int, default=2, help="server processes (default 2, one per core)")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1)")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of waybill warm-up before measuring (default 3)")
     parser.add_argument("--timeout", type=int, default=10, help="wrk request timeout in seconds (default 10)")

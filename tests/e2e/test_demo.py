@@ -1,0 +1,104 @@
+"""The README's demo: `freight demo` on SQLite serves the API, and the demo shipper's key works."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from api.examples import CREATE_WAYBILL_EXAMPLE
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+    """`freight demo` running in a fresh directory (default database: ./freight.db there)."""
+    workdir = tmp_path_factory.mktemp("demo")
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FREIGHT_")}
+    env["PYTHONPATH"] = str(ROOT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "demo", "--port", str(port)],
+        cwd=workdir,
+        env={**env, "FREIGHT_LOG_JSON": "false"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    keys: dict[str, str] = {}
+    try:
+        assert process.stdout is not None
+        deadline = time.monotonic() + 60
+        while "admin" not in keys:
+            line = process.stdout.readline()
+            assert line or time.monotonic() < deadline, "demo ended before printing its keys"
+            match = re.match(r"^\s+(\w+)\s+(fk_\S+)\s", line)
+            if match:
+                keys.setdefault(match.group(1), match.group(2))
+        # Keep reading the server's log lines, or a full pipe would stall it.
+        drain = threading.Thread(target=lambda: [None for _ in process.stdout], daemon=True)  # type: ignore[union-attr]
+        drain.start()
+        while True:
+            try:
+                if httpx.get(f"{base}/health/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "demo server did not become ready"
+            time.sleep(0.2)
+        assert (workdir / "freight.db").exists()
+        yield base, keys
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def test_demo_shipper_creates_and_reads_a_waybill(demo: tuple[str, dict[str, str]]) -> None:
+    base, keys = demo
+    headers = {"Authorization": f"Bearer {keys['shipper']}"}
+    created = httpx.post(f"{base}/v1/waybills", json=CREATE_WAYBILL_EXAMPLE, headers=headers)
+    assert created.status_code == 201, created.text
+    number = created.json()["number"]
+    read = httpx.get(f"{base}/v1/waybills/{number}", headers=headers)
+    assert read.status_code == 200
+    assert read.json()["shipper_reference"] == CREATE_WAYBILL_EXAMPLE["shipper_reference"]
+    listing = httpx.get(f"{base}/v1/waybills", params={"limit": 100}, headers=headers).json()
+    assert len(listing["items"]) == 13
+
+
+def test_demo_regulator_reads_but_port_does_not(demo: tuple[str, dict[str, str]]) -> None:
+    base, keys = demo
+    number = httpx.get(
+        f"{base}/v1/waybills", params={"status": "in_transit"}, headers={"Authorization": f"Bearer {keys['shipper']}"}
+    ).json()["items"][0]["number"]
+    regulator = httpx.get(f"{base}/v1/waybills/{number}", headers={"Authorization": f"Bearer {keys['regulator']}"})
+    port = httpx.get(f"{base}/v1/waybills/{number}", headers={"Authorization": f"Bearer {keys['port']}"})
+    assert regulator.status_code == 200
+    assert port.status_code == 404
+
+
+def test_demo_serves_swagger_ui_offline(demo: tuple[str, dict[str, str]]) -> None:
+    base, _ = demo
+    page = httpx.get(f"{base}/schema/")
+    assert page.status_code == 200
+    assert "swagger-ui-bundle.js" in page.text
+    assert "cdn" not in page.text.lower()

@@ -108,7 +108,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
     return create_async_engine(
         url,
         pool_size=settings.database_pool_size,
-        max_overflow=settings.database_pool_size // 2,
+        max_overflow=settings.database_pool_size // 3,
         pool_recycle=1800,
         **json_codec,
     )

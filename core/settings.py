@@ -21,8 +21,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
 
     database_url: str = DEFAULT_SQLITE_URL
     """SQLAlchemy URL: ``postgresql://user@host/db`` in production, a SQLite file by default."""
-    database_pool_size: int = 20
-    """Connections kept open per server process (PostgreSQL only); up to half as many again under bursts."""
+    database_pool_size: int = 30
+    """Connections kept open per server process (PostgreSQL only); up to a third as many again under bursts."""
     public_base_url: str = "http://127.0.0.1:8000"
     """Base URL printed in links and documents (verification URLs, demo output)."""
     log_level: str = "INFO"

@@ -31,7 +31,7 @@ class Waybill(SQLModel, table=True):
     number: str = Field(sa_column=sa.Column(sa.String(20), nullable=False, unique=True))
     shipper_id: uuid.UUID = Field(foreign_key="organisation.id")
     shipper_reference: str = Field(sa_type=sa.String(64))
-    status: str = Field(sa_type=sa.String(16), index=True)
+    status: str = Field(sa_type=sa.String(16))
     version: int = 1
     pickup_division_code: str = Field(sa_type=sa.String(6))
     delivery_division_code: str = Field(sa_type=sa.String(6))

@@ -81,7 +81,6 @@ def upgrade() -> None:
     with op.batch_alter_table('waybill', schema=None) as batch_op:
         batch_op.create_index('ix_waybill_listing', ['created_at', 'id'], unique=False)
         batch_op.create_index('ix_waybill_shipper_listing', ['shipper_id', 'created_at', 'id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_waybill_status'), ['status'], unique=False)
 
     op.create_table('transport_leg',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -176,7 +175,6 @@ def downgrade() -> None:
 
     op.drop_table('transport_leg')
     with op.batch_alter_table('waybill', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_waybill_status'))
         batch_op.drop_index('ix_waybill_shipper_listing')
         batch_op.drop_index('ix_waybill_listing')
 

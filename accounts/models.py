@@ -10,7 +10,7 @@ from sqlmodel import Field, SQLModel
 
 from core.db import UTCDateTime, utcnow
 
-__all__ = ("ApiKey", "Organisation")
+__all__ = ("ApiKey", "Organisation", "OrganisationPlace")
 
 
 class Organisation(SQLModel, table=True):
@@ -38,3 +38,12 @@ class ApiKey(SQLModel, table=True):
     label: str = Field(default="", sa_type=sa.String(100))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class OrganisationPlace(SQLModel, table=True):
+    """A place (UN/LOCODE) where a port operator or customs office acts: it is party to legs there."""
+
+    __tablename__ = "organisation_place"
+
+    organisation_id: uuid.UUID = Field(foreign_key="organisation.id", primary_key=True)
+    locode: str = Field(sa_type=sa.String(5), primary_key=True, index=True)

@@ -1,9 +1,13 @@
 """Imports every table module, so that ``SQLModel.metadata`` knows the whole schema."""
 
-from accounts.models import ApiKey, Organisation
+from accounts.models import ApiKey, Organisation, OrganisationPlace
 from waybill.models import (
     AccessLogEntry,
+    ChainLink,
+    EventSubscription,
     IdempotencyRecord,
+    SubscriptionDelivery,
+    TransportEvent,
     TransportLeg,
     Waybill,
     WaybillChange,
@@ -13,8 +17,13 @@ from waybill.models import (
 __all__ = (
     "AccessLogEntry",
     "ApiKey",
+    "ChainLink",
+    "EventSubscription",
     "IdempotencyRecord",
     "Organisation",
+    "OrganisationPlace",
+    "SubscriptionDelivery",
+    "TransportEvent",
     "TransportLeg",
     "Waybill",
     "WaybillChange",

@@ -11,7 +11,18 @@ from sqlmodel import Field, SQLModel
 
 from core.db import IntPK, JSONDocument, UTCDateTime, utcnow
 
-__all__ = ("AccessLogEntry", "IdempotencyRecord", "TransportLeg", "Waybill", "WaybillChange", "WaybillVersion")
+__all__ = (
+    "AccessLogEntry",
+    "ChainLink",
+    "EventSubscription",
+    "IdempotencyRecord",
+    "SubscriptionDelivery",
+    "TransportEvent",
+    "TransportLeg",
+    "Waybill",
+    "WaybillChange",
+    "WaybillVersion",
+)
 
 
 class Waybill(SQLModel, table=True):
@@ -43,6 +54,10 @@ class Waybill(SQLModel, table=True):
     cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     cancellation_reason: str | None = Field(default=None, sa_type=sa.String(32))
     cancellation_note: str | None = Field(default=None, sa_type=sa.String(500))
+    chain_length: int = 0
+    """Links in the waybill's tamper-evident record (versions and events)."""
+    chain_head: str | None = Field(default=None, sa_type=sa.String(64))
+    """SHA-256 of the newest link, hex."""
 
 
 class WaybillVersion(SQLModel, table=True):
@@ -82,6 +97,13 @@ class TransportLeg(SQLModel, table=True):
     vehicle_plate: str | None = Field(default=None, sa_type=sa.String(16))
     trailer_plate: str | None = Field(default=None, sa_type=sa.String(16))
     container_number: str | None = Field(default=None, sa_type=sa.String(11))
+    rail_wagon: str | None = Field(default=None, sa_type=sa.String(20))
+    vessel_name: str | None = Field(default=None, sa_type=sa.String(100))
+    voyage: str | None = Field(default=None, sa_type=sa.String(20))
+    unaccompanied: bool = False
+    """The trailer or container travels without its tractor (ro-ro vessel, rail wagon)."""
+    driver_name: str | None = Field(default=None, sa_type=sa.String(50))
+    driver_phone: str | None = Field(default=None, sa_type=sa.String(20))
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -130,3 +152,89 @@ class IdempotencyRecord(SQLModel, table=True):
     request_sha256: str = Field(sa_type=sa.String(64))
     resource: str = Field(sa_type=sa.String(64))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class TransportEvent(SQLModel, table=True):
+    """A transport event reported on a waybill: never edited; a mistaken one is retracted by another."""
+
+    __tablename__ = "transport_event"
+    __table_args__ = (
+        sa.Index("ix_transport_event_waybill_time", "waybill_id", "event_time", "id"),
+        sa.UniqueConstraint("organisation_id", "external_ref"),
+    )
+
+    id: int | None = Field(default=None, sa_column=sa.Column(IntPK, primary_key=True, autoincrement=True))
+    event_id: uuid.UUID = Field(sa_column=sa.Column(sa.Uuid(), nullable=False, unique=True))
+    waybill_id: int = Field(sa_column=sa.Column(IntPK, sa.ForeignKey("waybill.id"), nullable=False))
+    leg_sequence: int | None = None
+    category: str = Field(sa_type=sa.String(16))
+    event_type: str = Field(sa_type=sa.String(24))
+    classifier: str = Field(sa_type=sa.String(10))
+    event_time: datetime = Field(sa_type=UTCDateTime)
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    place: dict[str, Any] = Field(default_factory=dict, sa_type=JSONDocument)
+    locode: str | None = Field(default=None, sa_type=sa.String(5))
+    equipment: dict[str, Any] = Field(default_factory=dict, sa_type=JSONDocument)
+    source: str = Field(sa_type=sa.String(8))
+    organisation_id: uuid.UUID = Field(foreign_key="organisation.id")
+    api_key_id: uuid.UUID | None = Field(default=None, foreign_key="api_key.id")
+    external_ref: str | None = Field(default=None, sa_type=sa.String(100))
+    """The reporter's own id of the event; a repeat with the same reference is not applied twice."""
+    retracts_event_id: uuid.UUID | None = None
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=JSONDocument)
+
+
+class ChainLink(SQLModel, table=True):
+    """One link of a waybill's tamper-evident record: a version or an event, hashed onto the previous link."""
+
+    __tablename__ = "waybill_chain_link"
+
+    waybill_id: int = Field(sa_column=sa.Column(IntPK, sa.ForeignKey("waybill.id"), primary_key=True))
+    position: int = Field(primary_key=True)
+    kind: str = Field(sa_type=sa.String(8))
+    ref: str = Field(sa_type=sa.String(40))
+    payload_sha256: str = Field(sa_type=sa.String(64))
+    prev_hash: str | None = Field(default=None, sa_type=sa.String(64))
+    hash: str = Field(sa_type=sa.String(64))
+    signature: str = Field(sa_type=sa.String(128))
+    """Ed25519 signature of ``hash`` by the platform key, hex."""
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class EventSubscription(SQLModel, table=True):
+    """A shipper's callback for a waybill's events; deliveries are signed with HMAC-SHA256."""
+
+    __tablename__ = "event_subscription"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    waybill_id: int = Field(sa_column=sa.Column(IntPK, sa.ForeignKey("waybill.id"), nullable=False, index=True))
+    organisation_id: uuid.UUID = Field(foreign_key="organisation.id")
+    callback_url: str = Field(sa_type=sa.String(500))
+    secret: str = Field(sa_type=sa.String(64))
+    previous_secret: str | None = Field(default=None, sa_type=sa.String(64))
+    previous_secret_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    event_types: list[str] = Field(default_factory=list, sa_type=JSONDocument)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class SubscriptionDelivery(SQLModel, table=True):
+    """One event to deliver to one subscription: attempts, backoff and outcome."""
+
+    __tablename__ = "subscription_delivery"
+    __table_args__ = (
+        sa.UniqueConstraint("subscription_id", "event_id"),
+        sa.Index("ix_subscription_delivery_due", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, sa_column=sa.Column(IntPK, primary_key=True, autoincrement=True))
+    subscription_id: uuid.UUID = Field(foreign_key="event_subscription.id")
+    event_id: uuid.UUID
+    status: str = Field(default="pending", sa_type=sa.String(12))
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_status_code: int | None = None
+    last_error: str | None = Field(default=None, sa_type=sa.String(500))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

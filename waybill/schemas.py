@@ -44,6 +44,7 @@ __all__ = (
     "CargoLine",
     "CarrierRef",
     "DangerousGoodsLine",
+    "Driver",
     "Equipment",
     "LegPlan",
     "LegRead",
@@ -264,6 +265,13 @@ class Equipment(InputStruct, frozen=True):
         ]
         | None
     ) = None
+    rail_wagon: Annotated[str, Meta(pattern=r"^[0-9A-Z]{4,12}$", description="Rail wagon number")] | None = None
+    vessel_name: (
+        Annotated[str, Meta(max_length=100, pattern=NON_BLANK_LINE_PATTERN, examples=["珠江驳1038"])] | None
+    ) = None
+    voyage: Annotated[str, Meta(pattern=r"^[0-9A-Z-]{1,20}$", examples=["2611E"])] | None = None
+    unaccompanied: bool = False
+    """The trailer or container travels without its tractor (ro-ro vessel, rail wagon)."""
 
     def __post_init__(self) -> None:
         if self.vehicle_plate is not None:
@@ -272,6 +280,13 @@ class Equipment(InputStruct, frozen=True):
             check_field("trailer_plate", _trailer_plate, self.trailer_plate)
         if self.container_number is not None:
             check_field("container_number", validate_container_number, self.container_number)
+
+
+class Driver(InputStruct, frozen=True):
+    """The driver on a road leg."""
+
+    name: Annotated[str, Meta(min_length=1, max_length=50, pattern=NON_BLANK_LINE_PATTERN)]
+    phone: Phone | None = None
 
 
 class LegPlan(InputStruct, frozen=True):
@@ -285,6 +300,7 @@ class LegPlan(InputStruct, frozen=True):
     planned_departure: AwareDatetime | None = None
     planned_arrival: AwareDatetime | None = None
     equipment: Equipment = msgspec.field(default_factory=Equipment)
+    driver: Driver | None = None
 
     def __post_init__(self) -> None:
         _check_planned_times(self.planned_departure, self.planned_arrival)
@@ -352,6 +368,7 @@ class LegUpdate(InputStruct, frozen=True):
     planned_departure: AwareDatetime | UnsetType | None = UNSET
     planned_arrival: AwareDatetime | UnsetType | None = UNSET
     equipment: Equipment | UnsetType = UNSET
+    driver: Driver | UnsetType | None = UNSET
     note: Note | None = None
 
 
@@ -374,6 +391,7 @@ class LegRead(OutputStruct, frozen=True):
     planned_departure: datetime | None
     planned_arrival: datetime | None
     equipment: Equipment
+    driver: Driver | None
     started_at: datetime | None
     completed_at: datetime | None
     updated_at: datetime

@@ -44,6 +44,7 @@ from waybill.schemas import (
     CarrierRef,
     ChangeList,
     ChangeRead,
+    Driver,
     Equipment,
     LegPlan,
     LegRead,
@@ -160,6 +161,18 @@ def _place(raw: dict[str, Any]) -> Place:
     return msgspec.convert(raw, Place)
 
 
+def _equipment(leg: TransportLeg) -> Equipment:
+    return Equipment(
+        vehicle_plate=leg.vehicle_plate,
+        trailer_plate=leg.trailer_plate,
+        container_number=leg.container_number,
+        rail_wagon=leg.rail_wagon,
+        vessel_name=leg.vessel_name,
+        voyage=leg.voyage,
+        unaccompanied=leg.unaccompanied,
+    )
+
+
 def _leg_read(leg: TransportLeg) -> LegRead:
     carrier = None
     if leg.carrier_uscc is not None:
@@ -173,9 +186,8 @@ def _leg_read(leg: TransportLeg) -> LegRead:
         carrier=carrier,
         planned_departure=leg.planned_departure,
         planned_arrival=leg.planned_arrival,
-        equipment=Equipment(
-            vehicle_plate=leg.vehicle_plate, trailer_plate=leg.trailer_plate, container_number=leg.container_number
-        ),
+        equipment=_equipment(leg),
+        driver=Driver(name=leg.driver_name, phone=leg.driver_phone) if leg.driver_name else None,
         started_at=leg.started_at,
         completed_at=leg.completed_at,
         updated_at=leg.updated_at,
@@ -284,6 +296,12 @@ def _leg_row(leg: LegPlan, now: datetime) -> dict[str, Any]:
         "vehicle_plate": leg.equipment.vehicle_plate,
         "trailer_plate": leg.equipment.trailer_plate,
         "container_number": leg.equipment.container_number,
+        "rail_wagon": leg.equipment.rail_wagon,
+        "vessel_name": leg.equipment.vessel_name,
+        "voyage": leg.equipment.voyage,
+        "unaccompanied": leg.equipment.unaccompanied,
+        "driver_name": leg.driver.name if leg.driver else None,
+        "driver_phone": leg.driver.phone if leg.driver else None,
         "updated_at": now,
     }
 
@@ -299,6 +317,7 @@ def _new_leg_read(leg: LegPlan, now: datetime) -> LegRead:
         planned_departure=as_utc(leg.planned_departure),
         planned_arrival=as_utc(leg.planned_arrival),
         equipment=leg.equipment,
+        driver=leg.driver,
         started_at=None,
         completed_at=None,
         updated_at=now,
@@ -763,6 +782,12 @@ def _leg_snapshot(leg: TransportLeg) -> dict[str, Any]:
         "vehicle_plate": leg.vehicle_plate,
         "trailer_plate": leg.trailer_plate,
         "container_number": leg.container_number,
+        "rail_wagon": leg.rail_wagon,
+        "vessel_name": leg.vessel_name,
+        "voyage": leg.voyage,
+        "unaccompanied": leg.unaccompanied,
+        "driver_name": leg.driver_name,
+        "driver_phone": leg.driver_phone,
     }
 
 
@@ -792,6 +817,13 @@ async def update_leg(
         leg.vehicle_plate = update.equipment.vehicle_plate
         leg.trailer_plate = update.equipment.trailer_plate
         leg.container_number = update.equipment.container_number
+        leg.rail_wagon = update.equipment.rail_wagon
+        leg.vessel_name = update.equipment.vessel_name
+        leg.voyage = update.equipment.voyage
+        leg.unaccompanied = update.equipment.unaccompanied
+    if update.driver is not msgspec.UNSET:
+        leg.driver_name = update.driver.name if update.driver else None
+        leg.driver_phone = update.driver.phone if update.driver else None
     if leg.planned_departure and leg.planned_arrival and leg.planned_arrival < leg.planned_departure:
         raise RuleViolationError("planned arrival is before planned departure", field="planned_arrival")
     after = _leg_snapshot(leg)

@@ -11,7 +11,7 @@ import msgspec
 from msgspec import Meta
 
 from core.identifiers import validate_uscc
-from core.types import LINE_PATTERN, InputStruct, Name, OutputStruct, UsccCode, check_field
+from core.types import LINE_PATTERN, InputStruct, Name, OutputStruct, UnLocode, UsccCode, check_field
 
 __all__ = (
     "ApiKeyCreate",
@@ -51,6 +51,8 @@ class OrganisationCreate(InputStruct, frozen=True):
     name: Name
     role: OrganisationRole
     uscc: UsccCode
+    places: Annotated[list[UnLocode], Meta(max_length=50)] = msgspec.field(default_factory=list)
+    """UN/LOCODEs where a port operator or customs office acts; it is party to the legs there."""
 
     def __post_init__(self) -> None:
         check_field("uscc", validate_uscc, self.uscc)
@@ -65,6 +67,7 @@ class OrganisationRead(OutputStruct, frozen=True):
     role: OrganisationRole
     active: bool
     created_at: datetime
+    places: list[str] = msgspec.field(default_factory=list)
 
 
 class ApiKeyCreate(InputStruct, frozen=True):

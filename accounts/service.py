@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from accounts.models import ApiKey, Organisation
+from accounts.models import ApiKey, Organisation, OrganisationPlace
 from accounts.schemas import (
     ApiKeyIssued,
     ApiKeyRead,
@@ -46,7 +46,7 @@ def _digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def _read(org: Organisation) -> OrganisationRead:
+def _read(org: Organisation, places: list[str]) -> OrganisationRead:
     return OrganisationRead(
         id=org.id,
         uscc=org.uscc,
@@ -54,7 +54,17 @@ def _read(org: Organisation) -> OrganisationRead:
         role=OrganisationRole(org.role),
         active=org.active,
         created_at=org.created_at,
+        places=places,
     )
+
+
+async def _places(session: AsyncSession, organisation_id: uuid.UUID) -> list[str]:
+    rows = await session.scalars(
+        sa.select(col(OrganisationPlace.locode))
+        .where(col(OrganisationPlace.organisation_id) == organisation_id)
+        .order_by(col(OrganisationPlace.locode))
+    )
+    return list(rows)
 
 
 async def create_organisation(session: AsyncSession, *, data: OrganisationCreate) -> OrganisationRead:
@@ -68,7 +78,10 @@ async def create_organisation(session: AsyncSession, *, data: OrganisationCreate
         await session.flush()
     except IntegrityError:
         raise ConflictError(f"an organisation with USCC {data.uscc} exists already", field="uscc") from None
-    return _read(org)
+    places = sorted(set(data.places))
+    session.add_all(OrganisationPlace(organisation_id=org.id, locode=locode) for locode in places)
+    await session.flush()
+    return _read(org, places)
 
 
 async def get_organisation(session: AsyncSession, *, organisation_id: uuid.UUID) -> OrganisationRead:
@@ -76,7 +89,7 @@ async def get_organisation(session: AsyncSession, *, organisation_id: uuid.UUID)
     org = await session.get(Organisation, organisation_id)
     if org is None:
         raise NotFoundError("no such organisation")
-    return _read(org)
+    return _read(org, await _places(session, org.id))
 
 
 async def issue_api_key(session: AsyncSession, *, organisation_id: uuid.UUID, label: str = "") -> ApiKeyIssued:

@@ -107,14 +107,18 @@ def orgs() -> None:
     type=click.Choice(["shipper", "carrier", "port", "customs", "regulator", "admin"]),
 )
 @click.option("--uscc", required=True, help="Unified social credit code (18 characters).")
+@click.option("--place", "places", multiple=True, help="UN/LOCODE where a port or customs office acts (repeatable).")
 @database_option
-def orgs_create(name: str, role: str, uscc: str, database_url: str | None) -> None:
+def orgs_create(name: str, role: str, uscc: str, places: tuple[str, ...], database_url: str | None) -> None:
     """Create an organisation; its new API key is the last line printed (shown once)."""
     _set_database(database_url)
     import msgspec
 
     try:
-        data = msgspec.convert({"name": name, "role": role, "uscc": uscc.strip().upper()}, OrganisationCreate)
+        data = msgspec.convert(
+            {"name": name, "role": role, "uscc": uscc.strip().upper(), "places": [p.upper() for p in places]},
+            OrganisationCreate,
+        )
     except msgspec.ValidationError as exc:
         raise click.BadParameter(str(exc)) from None
     organisation, key = asyncio.run(_create_organisation(data))

@@ -20,12 +20,12 @@ from waybill.schemas import CancellationReason, WaybillCancellation, WaybillCrea
 
 __all__ = ("DEMO_ORGANISATIONS", "seed_demo")
 
-DEMO_ORGANISATIONS: list[dict[str, str]] = [
+DEMO_ORGANISATIONS: list[dict[str, Any]] = [
     {"name": "佛山顺德华美电器有限公司", "role": "shipper", "uscc": "91440606MA4W8K2L7M"},
     {"name": "佛山顺通甩挂运输有限公司", "role": "carrier", "uscc": "91440604MA51L2K4U9"},
     {"name": "珠江驳运物流有限公司", "role": "carrier", "uscc": "91440101MA59X8Q2EU"},
-    {"name": "深圳蛇口集装箱码头有限公司", "role": "port", "uscc": "91440300708461136T"},
-    {"name": "中华人民共和国蛇口海关", "role": "customs", "uscc": "11440000006940059K"},
+    {"name": "深圳蛇口集装箱码头有限公司", "role": "port", "uscc": "91440300708461136T", "places": ["CNSHK"]},
+    {"name": "中华人民共和国蛇口海关", "role": "customs", "uscc": "11440000006940059K", "places": ["CNSHK"]},
     {"name": "广东省交通运输厅", "role": "regulator", "uscc": "12440000455858437F"},
     {"name": "平台运营中心", "role": "admin", "uscc": "91440115MA59RD7E34"},
 ]

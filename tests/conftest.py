@@ -138,10 +138,15 @@ class Org:
 def make_org(session_factory: Any) -> Any:
     """Create an organisation with a role (and a fresh USCC unless given) and an API key."""
 
-    async def make(role: str, *, name: str | None = None, uscc: str | None = None) -> Org:
+    async def make(
+        role: str, *, name: str | None = None, uscc: str | None = None, places: list[str] | None = None
+    ) -> Org:
         async with session_factory() as session:
             data = OrganisationCreate(
-                name=name or f"测试{role}有限公司", role=OrganisationRole(role), uscc=uscc or new_uscc()
+                name=name or f"测试{role}有限公司",
+                role=OrganisationRole(role),
+                uscc=uscc or new_uscc(),
+                places=places or [],
             )
             organisation = await accounts.create_organisation(session, data=data)
             key = await accounts.issue_api_key(session, organisation_id=organisation.id, label="test")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -18,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from accounts.models import Organisation
+from accounts.models import Organisation, OrganisationPlace
 from accounts.schemas import OrganisationRole, Principal
 from core.db import as_utc, utc_builtins, utcnow
 from core.errors import ConflictError, ForbiddenError, InvalidStateError, NotFoundError, RuleViolationError
@@ -98,9 +99,22 @@ class WaybillFilters(msgspec.Struct, kw_only=True, frozen=True):
 # --- visibility -------------------------------------------------------------------------------
 
 
+AUTHORITY_ROLES = frozenset({OrganisationRole.REGULATOR, OrganisationRole.CUSTOMS})
+"""Roles that may read any issued waybill; each such read is logged and shown to the shipper."""
+
+
+def legs_at_places_of(organisation_id: uuid.UUID) -> sa.Select[int]:
+    """Ids of waybills with a leg starting or ending at a place where the organisation acts."""
+    places = sa.select(col(OrganisationPlace.locode)).where(col(OrganisationPlace.organisation_id) == organisation_id)
+    return sa.select(col(TransportLeg.waybill_id)).where(
+        sa.or_(col(TransportLeg.from_locode).in_(places), col(TransportLeg.to_locode).in_(places))
+    )
+
+
 def _visible_to(principal: Principal) -> sa.ColumnElement[bool]:
     """Which waybills the caller may see: shippers their own, carriers those they carry a leg of,
-    regulators every issued one; nobody but the shipper sees a draft."""
+    ports those with a leg at one of their terminals, authorities every issued one; nobody but
+    the shipper sees a draft."""
     not_draft = col(Waybill.status) != WaybillStatus.DRAFT.value
     match principal.role:
         case OrganisationRole.SHIPPER:
@@ -108,7 +122,9 @@ def _visible_to(principal: Principal) -> sa.ColumnElement[bool]:
         case OrganisationRole.CARRIER:
             carried = sa.select(col(TransportLeg.waybill_id)).where(col(TransportLeg.carrier_uscc) == principal.uscc)
             return sa.and_(not_draft, col(Waybill.id).in_(carried))
-        case OrganisationRole.REGULATOR:
+        case OrganisationRole.PORT:
+            return sa.and_(not_draft, col(Waybill.id).in_(legs_at_places_of(principal.organisation_id)))
+        case OrganisationRole.REGULATOR | OrganisationRole.CUSTOMS:
             return not_draft
         case _:
             return sa.false()
@@ -136,7 +152,7 @@ def _require_shipper_of(principal: Principal, waybill: Waybill, action: str) -> 
 async def _record_authority_read(
     session: AsyncSession, principal: Principal, waybill: Waybill, *, reason: str | None, request: str, action: str
 ) -> None:
-    if principal.role is OrganisationRole.REGULATOR:
+    if principal.role in AUTHORITY_ROLES:
         assert waybill.id is not None
         session.add(
             AccessLogEntry(

@@ -142,7 +142,30 @@ async def test_regulator_cannot_change_a_waybill(client: Any, make_org: Any) -> 
     assert response.status_code == 403
 
 
-@pytest.mark.parametrize("role", ["port", "customs", "admin"])
+async def test_a_port_sees_the_waybills_with_a_leg_at_its_terminal(client: Any, make_org: Any) -> None:
+    shipper = await make_org("shipper")
+    shekou, yantian = await make_org("port", places=["CNSHK"]), await make_org("port", places=["CNYTN"])
+    number = await issue(client, shipper)  # its second leg ends at CNSHK
+    assert (await client.get(f"/v1/waybills/{number}", headers=shekou.headers)).status_code == 200
+    assert (await client.get(f"/v1/waybills/{number}", headers=yantian.headers)).status_code == 404
+    me = (await client.get("/v1/organisations/me", headers=shekou.headers)).json()
+    assert me["places"] == ["CNSHK"]
+
+
+async def test_customs_reads_any_issued_waybill_and_the_read_is_logged(client: Any, make_org: Any, db: Any) -> None:
+    shipper, customs = await make_org("shipper"), await make_org("customs", places=["CNSHK"])
+    number = await issue(client, shipper)
+    response = await client.get(f"/v1/waybills/{number}", params={"access_reason": "查验"}, headers=customs.headers)
+    assert response.status_code == 200
+    logged = await db.scalar(
+        sa.select(sa.func.count())
+        .select_from(AccessLogEntry)
+        .where(AccessLogEntry.organisation_id == customs.principal.organisation_id)
+    )
+    assert logged == 1
+
+
+@pytest.mark.parametrize("role", ["port", "admin"])
 async def test_other_roles_see_no_waybill(client: Any, make_org: Any, role: str) -> None:
     shipper, outsider = await make_org("shipper"), await make_org(role)
     number = await issue(client, shipper)

@@ -85,15 +85,21 @@ def test_demo_shipper_creates_and_reads_a_waybill(demo: tuple[str, dict[str, str
     assert len(listing["items"]) == 13
 
 
-def test_demo_regulator_reads_but_port_does_not(demo: tuple[str, dict[str, str]]) -> None:
+def test_demo_regulator_reads_all_and_the_port_only_what_passes_shekou(demo: tuple[str, dict[str, str]]) -> None:
     base, keys = demo
-    number = httpx.get(
-        f"{base}/v1/waybills", params={"status": "in_transit"}, headers={"Authorization": f"Bearer {keys['shipper']}"}
-    ).json()["items"][0]["number"]
-    regulator = httpx.get(f"{base}/v1/waybills/{number}", headers={"Authorization": f"Bearer {keys['regulator']}"})
-    port = httpx.get(f"{base}/v1/waybills/{number}", headers={"Authorization": f"Bearer {keys['port']}"})
-    assert regulator.status_code == 200
-    assert port.status_code == 404
+    shipper = {"Authorization": f"Bearer {keys['shipper']}"}
+
+    def first(place: str) -> str:
+        items = httpx.get(f"{base}/v1/waybills", params={"place": place, "status": "issued"}, headers=shipper).json()
+        return str(items["items"][0]["number"])
+
+    at_shekou, at_nansha = first("CNSHK"), first("CNNSA")
+    for number in (at_shekou, at_nansha):
+        regulator = httpx.get(f"{base}/v1/waybills/{number}", headers={"Authorization": f"Bearer {keys['regulator']}"})
+        assert regulator.status_code == 200
+    port = {"Authorization": f"Bearer {keys['port']}"}
+    assert httpx.get(f"{base}/v1/waybills/{at_shekou}", headers=port).status_code == 200
+    assert httpx.get(f"{base}/v1/waybills/{at_nansha}", headers=port).status_code == 404
 
 
 def test_demo_serves_swagger_ui_offline(demo: tuple[str, dict[str, str]]) -> None:

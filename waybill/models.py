@@ -231,6 +231,8 @@ class SubscriptionDelivery(SQLModel, table=True):
     id: int | None = Field(default=None, sa_column=sa.Column(IntPK, primary_key=True, autoincrement=True))
     subscription_id: uuid.UUID = Field(foreign_key="event_subscription.id")
     event_id: uuid.UUID
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSONDocument)
+    """The JSON body to POST, fixed when the event is recorded."""
     status: str = Field(default="pending", sa_type=sa.String(12))
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

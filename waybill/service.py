@@ -67,15 +67,20 @@ from waybill.schemas import (
 )
 
 __all__ = (
+    "AUTHORITY_ROLES",
     "WaybillFilters",
     "amend_waybill",
     "cancel_waybill",
     "create_waybill",
     "get_waybill",
     "issue_waybill",
+    "legs_at_places_of",
     "list_changes",
     "list_versions",
     "list_waybills",
+    "load_waybill_for",
+    "read_waybill",
+    "record_authority_access",
     "record_leg_completed",
     "record_leg_started",
     "update_leg",
@@ -142,6 +147,25 @@ async def _load(session: AsyncSession, principal: Principal, number: str, *, for
     if waybill is None:
         raise _not_found(number)
     return waybill
+
+
+async def load_waybill_for(
+    session: AsyncSession, *, principal: Principal, number: str, for_update: bool = False
+) -> Waybill:
+    """The waybill row if the caller may see it (404 ``NotFoundError`` otherwise)."""
+    return await _load(session, principal, number, for_update=for_update)
+
+
+async def read_waybill(session: AsyncSession, *, waybill: Waybill) -> WaybillRead:
+    """The full API view of a waybill row already loaded (no visibility check here)."""
+    return await _read_full(session, waybill)
+
+
+async def record_authority_access(
+    session: AsyncSession, *, principal: Principal, waybill: Waybill, reason: str | None, request: str, action: str
+) -> None:
+    """Log an access by a regulator or customs office (no-op for other roles)."""
+    await _record_authority_read(session, principal, waybill, reason=reason, request=request, action=action)
 
 
 def _require_shipper_of(principal: Principal, waybill: Waybill, action: str) -> None:

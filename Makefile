@@ -28,7 +28,19 @@ typecheck: ## mypy
 bench: ## Waybill issuing benchmark on PostgreSQL (prints figures)
 	$(UV) run python bench/waybills.py
 
+bench-events: ## Transport event and timeline benchmark on PostgreSQL (prints figures)
+	$(UV) run python bench/events.py
+
 revision: ## New migration from the models: make revision m="what changed"
 	$(UV) run alembic revision --autogenerate -m "$(m)"
 
-.PHONY: help demo test serve migrate lint format typecheck bench revision
+translations: ## Extract messages into locale/messages.pot, update the .po files, compile the .mo files
+	$(UV) run pybabel extract -F locale/babel.cfg -k N_ -k _ --no-location --sort-output --project=freight \
+		--copyright-holder="freight contributors" -o locale/messages.pot .
+	$(UV) run pybabel update -i locale/messages.pot -d locale -D messages --no-fuzzy-matching --ignore-obsolete
+	$(UV) run pybabel compile -d locale -D messages --statistics
+
+fonts: ## Cut the vendored Chinese fonts (web/fonts/) from Debian's fonts-noto-cjk (see scripts/subset_fonts.py)
+	$(UV) run python scripts/subset_fonts.py
+
+.PHONY: help demo test serve migrate lint format typecheck bench bench-events revision translations fonts

@@ -26,16 +26,22 @@ from litestar.openapi.spec import (
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.static_files import create_static_files_router
 
+from api.authority import AccessLogController, AuthorityController
+from api.chain import ChainController
 from api.deps import PrincipalCache, provide_session
+from api.documents import DocumentController
+from api.events import EventController
 from api.health import HealthController
 from api.inputs import record_query_parameters, reject_unknown_query_parameters
 from api.middleware import RequestContextMiddleware, allow_header_fixer
 from api.organisations import OrganisationController
 from api.problems import PROBLEM_MEDIA_TYPE, exception_handlers
+from api.subscriptions import SubscriptionController
 from api.waybills import WaybillController
 from core.db import create_engine, create_session_factory
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
+from core.signing import activate_signer, get_signer
 from core.types import InputStruct
 
 __all__ = ("create_app",)
@@ -64,6 +70,9 @@ def _openapi(settings: Settings) -> OpenAPIConfig:
         servers=[Server(url="/")],
         tags=[
             Tag(name="Waybills", description="Issue, read, amend and cancel e-waybills"),
+            Tag(name="Journey", description="Transport events and the timeline across every leg"),
+            Tag(name="Subscriptions", description="Signed callbacks of a waybill's events to its shipper"),
+            Tag(name="Authorities", description="Regulators' and customs' look-ups, each one logged"),
             Tag(name="Organisations", description="The caller's organisation and API keys"),
             Tag(name="Operations", description="Health probes"),
         ],
@@ -97,6 +106,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.session_factory = create_session_factory(engine)
         app.state.settings = settings
         app.state.principal_cache = PrincipalCache(settings.auth_cache_seconds)
+        activate_signer(get_signer(settings))
         # Everything loaded so far lives as long as the process: keep it out of the collector's
         # scans, which otherwise show up as latency spikes under load.
         gc.collect()
@@ -115,6 +125,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=[
             WaybillController,
+            DocumentController,
+            ChainController,
+            EventController,
+            SubscriptionController,
+            AccessLogController,
+            AuthorityController,
             OrganisationController,
             HealthController,
             MetricsController,

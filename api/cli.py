@@ -177,6 +177,48 @@ def orgs_revoke_key(organisation_id: uuid.UUID, key_id: uuid.UUID, database_url:
     click.echo(f"revoked {key_id}")
 
 
+@main.group()
+def deliveries() -> None:
+    """Signed callbacks to event subscriptions."""
+
+
+@deliveries.command("run")
+@click.option("--once", is_flag=True, help="Send what is due now, then exit.")
+@click.option("--interval", default=5.0, show_default=True, type=float, help="Seconds between runs.")
+@database_option
+def deliveries_run(once: bool, interval: float, database_url: str | None) -> None:
+    """Send due callback deliveries, retrying failures with backoff (until the outbox relay replaces it)."""
+    _set_database(database_url)
+
+    async def run() -> None:
+        import httpx
+
+        from core.db import create_engine, create_session_factory
+        from core.migrate import upgrade_database
+        from waybill.subscriptions import deliver_due
+
+        settings = get_settings()
+        configure_logging(level=settings.log_level, json=settings.log_json)
+        await asyncio.to_thread(upgrade_database, settings.database_url)
+        engine = create_engine(settings)
+        try:
+            async with httpx.AsyncClient() as client:
+                while True:
+                    report = await deliver_due(create_session_factory(engine), client=client)
+                    if once:
+                        click.echo(
+                            f"attempted {report.attempted}: {report.succeeded} succeeded, "
+                            f"{report.retrying} to retry, {report.failed} failed"
+                        )
+                        return
+                    if report.attempted == 0:
+                        await asyncio.sleep(interval)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)

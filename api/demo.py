@@ -14,7 +14,9 @@ from accounts.models import Organisation
 from accounts.schemas import OrganisationCreate, OrganisationRole, Principal
 from core.db import create_engine, create_session_factory
 from core.settings import Settings
+from waybill import events
 from waybill import service as waybills
+from waybill.event_schemas import TransportEventCreate
 from waybill.models import Waybill
 from waybill.schemas import CancellationReason, WaybillCancellation, WaybillCreate
 
@@ -245,17 +247,20 @@ async def seed_demo(settings: Settings) -> list[tuple[str, str, str]]:
                 orgs[spec["uscc"]] = org
             shipper = _principal(orgs["91440606MA4W8K2L7M"])
             road = _principal(orgs["91440604MA51L2K4U9"])
+            barge = _principal(orgs["91440101MA59X8Q2EU"])
             already = await session.scalar(
                 sa.select(sa.func.count())
                 .select_from(Waybill)
                 .where(col(Waybill.shipper_id) == shipper.organisation_id)
             )
             if not already:
-                day = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=6)
+                day = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=30)
                 for index, shipment in enumerate(_SHIPMENTS):
                     request = msgspec.convert(_waybill_request(index, shipment, day), WaybillCreate)
                     created, _ = await waybills.create_waybill(session, principal=shipper, data=request)
-                    await _play(session, shipment[-1], created.number, shipper, road, day + timedelta(hours=index))
+                    await _play(
+                        session, shipment[-1], created.number, shipper, road, barge, day + timedelta(hours=index)
+                    )
             keys = []
             for spec in DEMO_ORGANISATIONS:
                 org = orgs[spec["uscc"]]
@@ -267,13 +272,75 @@ async def seed_demo(settings: Settings) -> list[tuple[str, str, str]]:
         await engine.dispose()
 
 
-async def _play(session: Any, plan: str, number: str, shipper: Principal, road: Principal, at: datetime) -> None:
+async def _report(session: Any, reporter: Principal, number: str, *raw_events: dict[str, Any]) -> None:
+    events_in = [msgspec.convert(raw, TransportEventCreate) for raw in raw_events]
+    await events.record_events(session, principal=reporter, number=number, events=events_in)
+
+
+async def _barge_journey(session: Any, number: str, road: Principal, barge: Principal, at: datetime) -> None:
+    """Truck to the river terminal, handover, trailer loaded unaccompanied on the barge, under way."""
+    terminal = {"locode": "CNFOS", "name": "佛山北滘港码头"}
+
+    def when(hours: float) -> str:
+        return (at + timedelta(hours=hours)).isoformat()
+
+    await _report(
+        session,
+        road,
+        number,
+        {"event_type": "departed", "leg": 1, "event_time": when(0), "source": "gnss"},
+        {"event_type": "arrived", "leg": 1, "event_time": when(1), "place": terminal},
+        {"event_type": "dropped", "leg": 1, "event_time": when(1.2), "place": terminal},
+        {
+            "event_type": "handover",
+            "leg": 1,
+            "event_time": when(1.3),
+            "place": terminal,
+            "handover": {"to_carrier": _BARGE_CARRIER},
+        },
+    )
+    await _report(
+        session,
+        barge,
+        number,
+        {"event_type": "loaded", "leg": 2, "event_time": when(2), "place": terminal},
+        {"event_type": "departed", "leg": 2, "event_time": when(2.5), "place": terminal},
+        {
+            "event_type": "delay",
+            "leg": 2,
+            "event_time": when(3),
+            "delay_minutes": 90,
+            "remarks": "珠江口大雾, 限速航行",
+        },
+    )
+
+
+async def _play(
+    session: Any, plan: str, number: str, shipper: Principal, road: Principal, barge: Principal, at: datetime
+) -> None:
     """Move a demo waybill along its lifecycle."""
+    if plan == "barge":
+        await _barge_journey(session, number, road, barge, at)
     if plan in {"in_transit", "delivered"}:
-        await waybills.record_leg_started(session, principal=road, number=number, sequence=1, at=at)
+        departed = {"event_type": "departed", "leg": 1, "event_time": at.isoformat(), "source": "gnss"}
+        await events.record_events(
+            session, principal=road, number=number, events=[msgspec.convert(departed, TransportEventCreate)]
+        )
     if plan == "delivered":
-        await waybills.record_leg_completed(
-            session, principal=road, number=number, sequence=1, at=at + timedelta(hours=3)
+        arrival = at + timedelta(hours=3)
+        delivered = {
+            "event_type": "delivered",
+            "leg": 1,
+            "event_time": arrival.isoformat(),
+            "place": {"locode": "CNNSA", "name": "南沙港三期码头"},
+            "proof_of_delivery": {
+                "receiver_name": "赵海涛",
+                "received_at": arrival.isoformat(),
+                "signature_ref": "pod/demo-1004.png",
+            },
+        }
+        await events.record_events(
+            session, principal=road, number=number, events=[msgspec.convert(delivered, TransportEventCreate)]
         )
     if plan == "cancelled":
         await waybills.cancel_waybill(

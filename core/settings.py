@@ -36,6 +36,11 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     auth_cache_seconds: float = 5.0
     """How long a server process trusts an API key it has checked; a key revoked through another
     process stops working within this time (at once in the process that revoked it). 0 disables."""
+    signing_key: str = ""
+    """The platform's Ed25519 private key as base64 of its 32-byte seed; signs every waybill's record."""
+    signing_key_file: str = ""
+    """A file holding the signing key (base64 seed or PKCS #8 PEM), used when ``signing_key`` is empty.
+    With neither set, ``freight-signing.key`` in the working directory is used, made on first use."""
 
 
 def _env_bool(value: str) -> bool:

@@ -6,6 +6,7 @@ API tests run once per backend (``backend`` is ``postgresql`` or ``sqlite``). Po
 
 from __future__ import annotations
 
+import base64
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -29,6 +30,8 @@ from tests.factories import new_uscc
 POSTGRES_ADMIN_URL = os.environ.get("FREIGHT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 BACKENDS = ["postgresql", "sqlite"]
+TEST_SIGNING_KEY = base64.b64encode(b"freight-test-signing-key-32-byte").decode()
+"""The platform's Ed25519 seed in tests (base64), so that signatures are reproducible."""
 
 
 def _replace_database(url: str, name: str) -> str:
@@ -72,8 +75,13 @@ def migrated(postgres_url: str, sqlite_url: str) -> dict[str, str]:
 
 
 def settings_for(url: str, **overrides: str) -> Settings:
-    """Test settings: the given database, quiet access log."""
-    env = {"FREIGHT_DATABASE_URL": url, "FREIGHT_ACCESS_LOG": "false", **overrides}
+    """Test settings: the given database, quiet access log, a fixed signing key."""
+    env = {
+        "FREIGHT_DATABASE_URL": url,
+        "FREIGHT_ACCESS_LOG": "false",
+        "FREIGHT_SIGNING_KEY": TEST_SIGNING_KEY,
+        **overrides,
+    }
     return load_settings(env)
 
 

@@ -1,7 +1,8 @@
 """Writing a new waybill's rows: the platform's hottest write path.
 
-A new waybill is a header, its first version, its legs, an audit entry and, with an
-``Idempotency-Key``, an idempotency record. ``insert_new_waybill`` writes them all or nothing.
+A new waybill is a header, its first version, the first link of its tamper-evident record
+(``waybill.chain``), its legs, an audit entry and, with an ``Idempotency-Key``, an idempotency
+record. ``insert_new_waybill`` writes them all or nothing.
 
 On PostgreSQL this is one statement (data-modifying CTEs) sent straight through asyncpg outside
 any transaction block: the statement is atomic by itself, and on a two-core machine each saved
@@ -20,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.db import utc_builtins
-from waybill.models import IdempotencyRecord, TransportLeg, Waybill, WaybillChange, WaybillVersion
+from waybill.models import ChainLink, IdempotencyRecord, TransportLeg, Waybill, WaybillChange, WaybillVersion
 
 __all__ = ("IdempotencyKeyTakenError", "insert_new_waybill")
 
@@ -34,6 +35,7 @@ _VERSION: sa.Table = WaybillVersion.__table__  # type: ignore[attr-defined]
 _LEG: sa.Table = TransportLeg.__table__  # type: ignore[attr-defined]
 _CHANGE: sa.Table = WaybillChange.__table__  # type: ignore[attr-defined]
 _IDEMPOTENCY: sa.Table = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+_CHAIN_LINK: sa.Table = ChainLink.__table__  # type: ignore[attr-defined]
 
 
 def _insert_unless_conflict(table: sa.Table, returning: sa.Column[Any]) -> dict[str, Any]:
@@ -53,12 +55,16 @@ async def insert_new_waybill(
     *,
     header: dict[str, Any],
     version: dict[str, Any],
+    chain_link: dict[str, Any],
     legs: list[dict[str, Any]],
     change: dict[str, Any],
     idempotency: dict[str, Any] | None,
 ) -> int | None:
     """Write a new waybill's rows and return its id, or ``None`` (nothing written) if the header
     conflicts with an existing waybill (its number or the shipper's reference).
+
+    ``chain_link`` is the first link of the record (position 1, covering version 1), hashed and
+    signed before the insert; the header carries ``chain_length`` 1 and its hash as ``chain_head``.
 
     Raises:
         IdempotencyKeyTakenError: the idempotency record exists already; on PostgreSQL nothing was
@@ -67,14 +73,15 @@ async def insert_new_waybill(
     if connection.dialect.name == "postgresql":
         driver = (await connection.get_raw_connection()).driver_connection
         if isinstance(driver, asyncpg.Connection) and not driver.is_in_transaction():
-            return await _insert_in_one_statement(driver, header, version, legs, change, idempotency)
-    return await _insert_statement_by_statement(connection, header, version, legs, change, idempotency)
+            return await _insert_in_one_statement(driver, header, version, chain_link, legs, change, idempotency)
+    return await _insert_statement_by_statement(connection, header, version, chain_link, legs, change, idempotency)
 
 
 async def _insert_statement_by_statement(
     connection: AsyncConnection,
     header: dict[str, Any],
     version: dict[str, Any],
+    chain_link: dict[str, Any],
     legs: list[dict[str, Any]],
     change: dict[str, Any],
     idempotency: dict[str, Any] | None,
@@ -89,6 +96,7 @@ async def _insert_statement_by_statement(
     ):
         raise IdempotencyKeyTakenError
     await connection.execute(_VERSION.insert(), {**version, "waybill_id": waybill_id})
+    await connection.execute(_CHAIN_LINK.insert(), {**chain_link, "waybill_id": waybill_id})
     if legs:
         await connection.execute(_LEG.insert(), [{**leg, "waybill_id": waybill_id} for leg in legs])
     await connection.execute(_CHANGE.insert(), {**change, "waybill_id": waybill_id})
@@ -101,13 +109,18 @@ _ONE_STATEMENT = """
 WITH new_waybill AS (
     INSERT INTO waybill (
         number, shipper_id, shipper_reference, status, version, pickup_division_code,
-        delivery_division_code, pickup_locode, delivery_locode, created_at, updated_at, issued_at)
-    VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8, $9, $9, $10)
+        delivery_division_code, pickup_locode, delivery_locode, created_at, updated_at, issued_at,
+        chain_length, chain_head)
+    VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8, $9, $9, $10, 1, $19)
     ON CONFLICT DO NOTHING
     RETURNING id
 ), new_version AS (
     INSERT INTO waybill_version (waybill_id, version, document, reason, created_at, created_by_id)
     SELECT id, 1, $11::jsonb, NULL, $9, $2 FROM new_waybill
+), new_link AS (
+    INSERT INTO waybill_chain_link (
+        waybill_id, position, kind, ref, payload_sha256, prev_hash, hash, signature, created_at)
+    SELECT id, 1, 'version', '1', $20, NULL, $19, $21, $9 FROM new_waybill
 ), new_legs AS (
     INSERT INTO transport_leg (
         waybill_id, sequence, mode, status, carrier_uscc, carrier_name, from_place, to_place,
@@ -145,10 +158,16 @@ async def _insert_in_one_statement(
     driver: asyncpg.Connection,
     header: dict[str, Any],
     version: dict[str, Any],
+    chain_link: dict[str, Any],
     legs: list[dict[str, Any]],
     change: dict[str, Any],
     idempotency: dict[str, Any] | None,
 ) -> int | None:
+    # The statement writes link 1 of version 1 at the header's time; anything else is a caller's bug.
+    assert (chain_link["position"], chain_link["kind"], chain_link["ref"]) == (1, "version", "1")
+    assert chain_link["prev_hash"] is None
+    assert chain_link["created_at"] == header["created_at"]
+    assert header["chain_head"] == chain_link["hash"]
     key = idempotency or {}
     try:
         waybill_id: int | None = await driver.fetchval(
@@ -171,6 +190,9 @@ async def _insert_in_one_statement(
             key.get("operation"),
             key.get("key"),
             key.get("request_sha256"),
+            chain_link["hash"],
+            chain_link["payload_sha256"],
+            chain_link["signature"],
         )
     except asyncpg.UniqueViolationError as exc:
         if exc.constraint_name == "pk_idempotency_record":

@@ -24,6 +24,8 @@ from accounts.schemas import OrganisationRole, Principal
 from core.db import as_utc, utc_builtins, utcnow
 from core.errors import ConflictError, ForbiddenError, InvalidStateError, NotFoundError, RuleViolationError
 from core.identifiers import generate_waybill_number
+from core.signing import platform_signer
+from waybill.chain import LinkKind, append_chain_link, make_link, version_payload
 from waybill.models import (
     AccessLogEntry,
     IdempotencyRecord,
@@ -34,7 +36,6 @@ from waybill.models import (
 )
 from waybill.persistence import IdempotencyKeyTakenError, insert_new_waybill
 from waybill.rules.lifecycle import (
-    can_transition,
     check_amendable,
     check_cancellable,
     check_leg_changeable,
@@ -81,8 +82,6 @@ __all__ = (
     "load_waybill_for",
     "read_waybill",
     "record_authority_access",
-    "record_leg_completed",
-    "record_leg_started",
     "update_leg",
 )
 
@@ -444,10 +443,27 @@ async def create_waybill(
         "at": now,
         "detail": {"shipper_reference": data.shipper_reference},
     }
+    signer = platform_signer()
     waybill_id: int | None = None
     number = ""
     for _ in range(_NUMBER_ATTEMPTS):
         number = generate_waybill_number(now.year, now.month)
+        # Link 1 of the tamper-evident record covers version 1; its payload names the number.
+        first_link = make_link(
+            position=1,
+            prev_hash=None,
+            kind=LinkKind.VERSION.value,
+            ref="1",
+            payload=version_payload(
+                waybill_number=number,
+                version=1,
+                document=stored_document,
+                reason=None,
+                created_at=now,
+                created_by_uscc=principal.uscc,
+            ),
+            signer=signer,
+        )
         idempotency = None
         if idempotency_key is not None:
             idempotency = {
@@ -461,8 +477,9 @@ async def create_waybill(
         try:
             waybill_id = await insert_new_waybill(
                 connection,
-                header={**header, "number": number},
+                header={**header, "number": number, "chain_length": 1, "chain_head": first_link.hash},
                 version=version_row,
+                chain_link={**msgspec.structs.asdict(first_link), "created_at": now},
                 legs=leg_rows,
                 change=change_row,
                 idempotency=idempotency,
@@ -750,15 +767,28 @@ async def amend_waybill(
     waybill.delivery_division_code = amended.delivery.division_code
     waybill.pickup_locode = amended.pickup.locode
     waybill.delivery_locode = amended.delivery.locode
-    session.add(
-        WaybillVersion(
-            waybill_id=waybill.id,
-            version=waybill.version,
-            document=utc_builtins(amended),
-            reason=amendment.reason,
+    new_version = WaybillVersion(
+        waybill_id=waybill.id,
+        version=waybill.version,
+        document=utc_builtins(amended),
+        reason=amendment.reason,
+        created_at=now,
+        created_by_id=principal.organisation_id,
+    )
+    session.add(new_version)
+    await append_chain_link(
+        session,
+        waybill=waybill,
+        kind=LinkKind.VERSION.value,
+        ref=str(new_version.version),
+        payload=version_payload(
+            waybill_number=waybill.number,
+            version=new_version.version,
+            document=new_version.document,
+            reason=new_version.reason,
             created_at=now,
-            created_by_id=principal.organisation_id,
-        )
+            created_by_uscc=principal.uscc,
+        ),
     )
     _record_change(
         session,
@@ -886,49 +916,5 @@ async def update_leg(
         },
         at=now,
     )
-    await session.flush()
-    return await _read_full(session, waybill)
-
-
-async def record_leg_started(
-    session: AsyncSession, *, principal: Principal, number: str, sequence: int, at: datetime
-) -> WaybillRead:
-    """Mark a leg as under way; the first start puts the waybill in transit."""
-    waybill = await _load(session, principal, number, for_update=True)
-    leg = await _load_leg(session, waybill, sequence)
-    if LegStatus(leg.status) is not LegStatus.PLANNED:
-        raise InvalidStateError(f"leg {sequence} has started already")
-    status = WaybillStatus(waybill.status)
-    if status is WaybillStatus.ISSUED:
-        waybill.status = WaybillStatus.IN_TRANSIT.value
-    elif status is not WaybillStatus.IN_TRANSIT:
-        raise InvalidStateError(f"a {status.value} waybill cannot start a leg")
-    leg.status, leg.started_at, leg.updated_at = LegStatus.UNDER_WAY.value, at, utcnow()
-    waybill.updated_at = leg.updated_at
-    assert waybill.id is not None
-    _record_change(session, principal, waybill.id, "leg_started", detail={"sequence": sequence, "at": at.isoformat()})
-    await session.flush()
-    return await _read_full(session, waybill)
-
-
-async def record_leg_completed(
-    session: AsyncSession, *, principal: Principal, number: str, sequence: int, at: datetime
-) -> WaybillRead:
-    """Mark a leg as completed; completing the last leg delivers the waybill."""
-    waybill = await _load(session, principal, number, for_update=True)
-    leg = await _load_leg(session, waybill, sequence)
-    if LegStatus(leg.status) is not LegStatus.UNDER_WAY:
-        raise InvalidStateError(f"leg {sequence} is not under way")
-    leg.status, leg.completed_at, leg.updated_at = LegStatus.COMPLETED.value, at, utcnow()
-    waybill.updated_at = leg.updated_at
-    assert waybill.id is not None
-    legs = await _legs(session, waybill.id)
-    if (
-        legs
-        and legs[-1].sequence == sequence
-        and can_transition(WaybillStatus(waybill.status), WaybillStatus.DELIVERED)
-    ):
-        waybill.status = WaybillStatus.DELIVERED.value
-    _record_change(session, principal, waybill.id, "leg_completed", detail={"sequence": sequence, "at": at.isoformat()})
     await session.flush()
     return await _read_full(session, waybill)

@@ -10,7 +10,6 @@ from api.examples import CREATE_WAYBILL_EXAMPLE
 from core.identifiers import normalise_waybill_number
 from tests.conftest import Org
 from tests.factories import waybill_body
-from waybill import service
 from waybill.models import IdempotencyRecord, Waybill, WaybillVersion
 
 
@@ -200,7 +199,7 @@ async def test_amendment_is_refused_once_delivered(client: Any, shipper: Org, ma
     body = waybill_body(legs=waybill_body()["legs"][:1])
     body["legs"][0]["carrier"] = {"uscc": carrier.uscc, "name": carrier.principal.name}
     number = (await create(client, shipper, body)).json()["number"]
-    await _deliver(db, carrier, number)
+    await _deliver(client, carrier, number)
 
     response = await client.post(
         f"/v1/waybills/{number}/amendments", json={"reason": "too late", "instructions": "x"}, headers=shipper.headers
@@ -209,15 +208,18 @@ async def test_amendment_is_refused_once_delivered(client: Any, shipper: Org, ma
     assert "delivered" in response.json()["detail"]
 
 
-async def _deliver(db: Any, carrier: Org, number: str) -> None:
-    from datetime import UTC, datetime
+async def _report(client: Any, carrier: Org, number: str, **event: Any) -> None:
+    from datetime import UTC, datetime, timedelta
 
-    await service.record_leg_started(db, principal=carrier.principal, number=number, sequence=1, at=datetime.now(UTC))
-    delivered = await service.record_leg_completed(
-        db, principal=carrier.principal, number=number, sequence=1, at=datetime.now(UTC)
-    )
-    await db.commit()
-    assert delivered.status == "delivered"
+    event.setdefault("event_time", (datetime.now(UTC) - timedelta(minutes=10)).isoformat())
+    response = await client.post(f"/v1/waybills/{number}/events", json={"leg": 1, **event}, headers=carrier.headers)
+    assert response.status_code == 201, response.text
+
+
+async def _deliver(client: Any, carrier: Org, number: str) -> None:
+    await _report(client, carrier, number, event_type="departed")
+    proof = {"receiver_name": "陈志强", "received_at": "2026-11-01T10:00:00+08:00", "signature_ref": "sig/1.png"}
+    await _report(client, carrier, number, event_type="delivered", proof_of_delivery=proof)
 
 
 async def test_cancel_with_a_reason_code(client: Any, shipper: Org) -> None:
@@ -238,17 +240,12 @@ async def test_cancel_with_a_reason_code(client: Any, shipper: Org) -> None:
 async def test_cancel_is_refused_once_the_first_leg_has_started(
     client: Any, shipper: Org, make_org: Any, db: Any
 ) -> None:
-    from datetime import UTC, datetime
-
     carrier = await make_org("carrier")
     body = waybill_body()
     body["legs"][0]["carrier"] = {"uscc": carrier.uscc, "name": carrier.principal.name}
     number = (await create(client, shipper, body)).json()["number"]
-    started = await service.record_leg_started(
-        db, principal=carrier.principal, number=number, sequence=1, at=datetime.now(UTC)
-    )
-    await db.commit()
-    assert started.status == "in_transit"
+    await _report(client, carrier, number, event_type="departed")
+    assert (await client.get(f"/v1/waybills/{number}", headers=shipper.headers)).json()["status"] == "in_transit"
 
     response = await client.post(
         f"/v1/waybills/{number}/cancel", json={"reason_code": "shipper_request"}, headers=shipper.headers

@@ -163,19 +163,23 @@ def _new_row(event: TransportEventCreate, waybill: Waybill, principal: Principal
     )
 
 
-async def _earlier_report(
-    session: AsyncSession, principal: Principal, waybill: Waybill, external_ref: str | None
-) -> TransportEvent | None:
-    if external_ref is None:
-        return None
-    earlier = await session.scalar(
+async def _earlier_reports(
+    session: AsyncSession, principal: Principal, waybill: Waybill, events: list[TransportEventCreate]
+) -> dict[str, TransportEvent]:
+    """Events this organisation reported before under the request's external references (one query)."""
+    refs = {event.external_ref for event in events if event.external_ref is not None}
+    if not refs:
+        return {}
+    rows = await session.scalars(
         sa.select(TransportEvent).where(
             col(TransportEvent.organisation_id) == principal.organisation_id,
-            col(TransportEvent.external_ref) == external_ref,
+            col(TransportEvent.external_ref).in_(refs),
         )
     )
-    if earlier is not None and earlier.waybill_id != waybill.id:
-        raise ConflictError(f"external_ref {external_ref!r} was used on another waybill", field="external_ref")
+    earlier = {row.external_ref: row for row in rows if row.external_ref is not None}
+    for ref, row in earlier.items():
+        if row.waybill_id != waybill.id:
+            raise ConflictError(f"external_ref {ref!r} was used on another waybill", field="external_ref")
     return earlier
 
 
@@ -212,35 +216,39 @@ async def record_events(
     me = {principal.organisation_id: OrganisationRef(uscc=principal.uscc, name=principal.name)}
     recorded: list[TransportEvent] = []
     new = 0
-    for index, event in enumerate(events):
-        earlier = await _earlier_report(session, principal, waybill, event.external_ref)
-        if earlier is None:
-            earlier = next((r for r in recorded if r.external_ref and r.external_ref == event.external_ref), None)
-        if earlier is not None:
-            recorded.append(earlier)
-            continue
-        refusal = check_new_event(
-            event,
-            waybill_status=WaybillStatus(waybill.status),
-            legs=[_leg_facts(leg) for leg in legs],
-            events=facts,
-            reporter=reporter,
-            now=now,
-        )
-        if refusal is not None:
-            _raise(refusal, f"events[{index}]." if batch else "")
-        row = _new_row(event, waybill, principal, now)
-        session.add(row)
-        payload = event_payload(row, waybill_number=waybill.number, reporter_uscc=principal.uscc)
-        await append_chain_link(session, waybill=waybill, kind="event", ref=str(row.event_id), payload=payload)
-        if subscribed:
-            message = msgspec.to_builtins(_event_read(row, me, set()))
-            await enqueue_deliveries(
-                session, waybill_id=waybill.id, event_id=row.event_id, event_type=row.event_type, payload=message
+    earlier_reports = await _earlier_reports(session, principal, waybill, events)
+    leg_facts = [_leg_facts(leg) for leg in legs]
+    # Rows are written in one flush after the loop, not before each query the loop makes.
+    with session.no_autoflush:
+        for index, event in enumerate(events):
+            earlier = earlier_reports.get(event.external_ref) if event.external_ref else None
+            if earlier is not None:
+                recorded.append(earlier)
+                continue
+            refusal = check_new_event(
+                event,
+                waybill_status=WaybillStatus(waybill.status),
+                legs=leg_facts,
+                events=facts,
+                reporter=reporter,
+                now=now,
             )
-        recorded.append(row)
-        facts.append(_event_facts(row))
-        new += 1
+            if refusal is not None:
+                _raise(refusal, f"events[{index}]." if batch else "")
+            row = _new_row(event, waybill, principal, now)
+            session.add(row)
+            payload = event_payload(row, waybill_number=waybill.number, reporter_uscc=principal.uscc)
+            await append_chain_link(session, waybill=waybill, kind="event", ref=str(row.event_id), payload=payload)
+            if subscribed:
+                message = msgspec.to_builtins(_event_read(row, me, set()))
+                await enqueue_deliveries(
+                    session, waybill_id=waybill.id, event_id=row.event_id, event_type=row.event_type, payload=message
+                )
+            recorded.append(row)
+            facts.append(_event_facts(row))
+            if row.external_ref is not None:
+                earlier_reports[row.external_ref] = row
+            new += 1
     if new:
         _apply_journey(
             session,

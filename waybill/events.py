@@ -8,6 +8,7 @@ all events, so that late and retracted events leave the journey as if they had a
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -64,13 +65,21 @@ async def _legs(session: AsyncSession, waybill_id: int) -> list[TransportLeg]:
     return list(rows)
 
 
-async def _events(session: AsyncSession, waybill_id: int) -> list[TransportEvent]:
-    rows = await session.scalars(
-        sa.select(TransportEvent)
-        .where(col(TransportEvent.waybill_id) == waybill_id)
-        .order_by(col(TransportEvent.event_time), col(TransportEvent.id))
+EventRow = TransportEvent | sa.Row[Any]
+"""A stored event: a new ORM object, or a plain row read back (same attribute names)."""
+
+_EVENT_TABLE: sa.Table = TransportEvent.__table__  # type: ignore[attr-defined]
+
+
+async def _events(session: AsyncSession, waybill_id: int) -> list[EventRow]:
+    # Plain rows, not ORM objects: a waybill's events are only read here, and a timeline of a few
+    # hundred events costs several times more through the identity map.
+    result = await session.execute(
+        sa.select(_EVENT_TABLE)
+        .where(_EVENT_TABLE.c.waybill_id == waybill_id)
+        .order_by(_EVENT_TABLE.c.event_time, _EVENT_TABLE.c.id)
     )
-    return list(rows)
+    return list(result.all())
 
 
 def _leg_facts(leg: TransportLeg) -> LegFacts:
@@ -84,7 +93,7 @@ def _leg_facts(leg: TransportLeg) -> LegFacts:
     )
 
 
-def _event_facts(event: TransportEvent) -> EventFacts:
+def _event_facts(event: EventRow) -> EventFacts:
     return EventFacts(
         event_id=event.event_id,
         leg=event.leg_sequence,
@@ -214,7 +223,7 @@ async def record_events(
     reporter = await _reporter(session, principal)
     subscribed = await has_active_subscriptions(session, waybill_id=waybill.id)
     me = {principal.organisation_id: OrganisationRef(uscc=principal.uscc, name=principal.name)}
-    recorded: list[TransportEvent] = []
+    recorded: list[EventRow] = []
     new = 0
     earlier_reports = await _earlier_reports(session, principal, waybill, events)
     leg_facts = [_leg_facts(leg) for leg in legs]
@@ -259,7 +268,8 @@ async def record_events(
             now,
         )
         await session.flush()
-    names = await _reporter_names(session, recorded)
+    names = me if all(row.organisation_id == principal.organisation_id for row in recorded) else None
+    names = names or await _reporter_names(session, recorded)
     withdrawn = {f.retracts for f in facts if f.retracts is not None}
     return [_event_read(row, names, withdrawn) for row in recorded], new
 
@@ -302,7 +312,7 @@ def _apply_journey(
     waybill.updated_at = now
 
 
-async def _reporter_names(session: AsyncSession, rows: list[TransportEvent]) -> dict[uuid.UUID, OrganisationRef]:
+async def _reporter_names(session: AsyncSession, rows: Sequence[EventRow]) -> dict[uuid.UUID, OrganisationRef]:
     ids = {row.organisation_id for row in rows}
     if not ids:
         return {}
@@ -315,7 +325,7 @@ async def _reporter_names(session: AsyncSession, rows: list[TransportEvent]) -> 
 
 
 def _event_read(
-    row: TransportEvent, names: dict[uuid.UUID, OrganisationRef], withdrawn: set[uuid.UUID]
+    row: EventRow, names: dict[uuid.UUID, OrganisationRef], withdrawn: set[uuid.UUID]
 ) -> TransportEventRead:
     details = row.details or {}
     return TransportEventRead(

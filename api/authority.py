@@ -9,22 +9,12 @@ from litestar.di import Provide
 from litestar.params import QueryParameter
 
 from api.deps import Caller, DbSession, provide_principal
+from api.params import AccessReason, NumberParam, waybill_number
 from api.problems import problem_responses
-from api.waybills import AccessReason, NumberParam
-from core.errors import NotFoundError
-from core.identifiers import normalise_waybill_number
 from waybill import authority as service
 from waybill.authority_schemas import AccessLog, EquipmentLookup
 
 __all__ = ("AccessLogController", "AuthorityController")
-
-
-def waybill_number(raw: str) -> str:
-    """The canonical waybill number of a path parameter; a malformed one is simply not found."""
-    try:
-        return normalise_waybill_number(raw)
-    except ValueError as exc:
-        raise NotFoundError(f"waybill {raw!r} not found: {exc}") from None
 
 
 class AuthorityController(Controller):

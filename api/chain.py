@@ -2,38 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, get
 from litestar.di import Provide
-from litestar.params import PathParameter, QueryParameter
 
 from api.deps import Caller, DbSession, provide_principal
+from api.params import AccessReason, NumberParam, request_line, waybill_number
 from api.problems import problem_responses
-from core.errors import NotFoundError
-from core.identifiers import normalise_waybill_number
 from core.signing import platform_signer
 from core.types import OutputStruct
 from waybill import chain, service
 from waybill.chain import BrokenLink, ChainExport
 
 __all__ = ("ChainController", "SigningKey", "VerificationReport")
-
-NumberParam = Annotated[
-    str,
-    PathParameter(
-        description="Waybill number, e.g. EW2612-7K3M9Q2X-T (case and hyphens are not significant)",
-        max_length=40,
-    ),
-]
-AccessReason = Annotated[
-    str | None,
-    QueryParameter(
-        description="Why an authority reads this waybill; recorded in the access log",
-        max_length=500,
-        required=False,
-    ),
-]
 
 
 class VerificationReport(OutputStruct, frozen=True):
@@ -59,18 +41,6 @@ class SigningKey(OutputStruct, frozen=True):
     algorithm: str
     public_key_pem: str
     """SubjectPublicKeyInfo PEM block."""
-
-
-def _number(raw: str) -> str:
-    try:
-        return normalise_waybill_number(raw)
-    except ValueError as exc:
-        raise NotFoundError(f"waybill {raw!r} not found: {exc}") from None
-
-
-def _request_line(request: Request[Any, Any, Any]) -> str:
-    query = request.scope.get("query_string", b"").decode("latin-1")
-    return f"{request.method} {request.url.path}" + (f"?{query}" if query else "")
 
 
 class ChainController(Controller):
@@ -99,14 +69,14 @@ class ChainController(Controller):
         number: NumberParam,
         access_reason: AccessReason = None,
     ) -> VerificationReport:
-        waybill = await service.load_waybill_for(db_session, principal=principal, number=_number(number))
+        waybill = await service.load_waybill_for(db_session, principal=principal, number=waybill_number(number))
         result = await chain.verify_waybill_chain(db_session, waybill=waybill)
         await service.record_authority_access(
             db_session,
             principal=principal,
             waybill=waybill,
             reason=access_reason,
-            request=_request_line(request),
+            request=request_line(request),
             action="verify",
         )
         await db_session.commit()
@@ -139,14 +109,14 @@ class ChainController(Controller):
         number: NumberParam,
         access_reason: AccessReason = None,
     ) -> ChainExport:
-        waybill = await service.load_waybill_for(db_session, principal=principal, number=_number(number))
+        waybill = await service.load_waybill_for(db_session, principal=principal, number=waybill_number(number))
         exported = await chain.export_waybill_chain(db_session, waybill=waybill)
         await service.record_authority_access(
             db_session,
             principal=principal,
             waybill=waybill,
             reason=access_reason,
-            request=_request_line(request),
+            request=request_line(request),
             action="export",
         )
         await db_session.commit()

@@ -12,8 +12,8 @@ from litestar.enums import MediaType
 from litestar.params import QueryParameter
 
 from api.deps import Caller, DbSession, provide_principal
+from api.params import AccessReason, NumberParam, request_line, waybill_number
 from api.problems import problem_responses
-from api.waybills import AccessReason, NumberParam, _number, _request_line
 from core.settings import Settings
 from waybill import service
 from waybill.document import (
@@ -49,13 +49,13 @@ async def _document_view(
     lang: str | None,
     access_reason: str | None,
 ) -> DocumentView:
-    waybill = await service.load_waybill_for(db_session, principal=principal, number=_number(number))
+    waybill = await service.load_waybill_for(db_session, principal=principal, number=waybill_number(number))
     await service.record_authority_access(
         db_session,
         principal=principal,
         waybill=waybill,
         reason=access_reason,
-        request=_request_line(request),
+        request=request_line(request),
         action="document",
     )
     read = await service.read_waybill(db_session, waybill=waybill)

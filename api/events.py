@@ -12,8 +12,8 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from api.deps import Caller, DbSession, provide_principal
 from api.inputs import strict_body
+from api.params import AccessReason, NumberParam, request_line, waybill_number
 from api.problems import problem_responses
-from api.waybills import AccessReason, NumberParam, _number, _request_line
 from waybill import events as service
 from waybill.event_schemas import (
     Timeline,
@@ -90,7 +90,7 @@ class EventController(Controller):
     ) -> Response[TransportEventRead]:
         event = strict_body(data, TransportEventCreate)
         recorded, new = await service.record_events(
-            db_session, principal=principal, number=_number(number), events=[event]
+            db_session, principal=principal, number=waybill_number(number), events=[event]
         )
         await db_session.commit()
         return Response(recorded[0], status_code=HTTP_201_CREATED if new else HTTP_200_OK)
@@ -107,7 +107,7 @@ class EventController(Controller):
         self, db_session: DbSession, principal: Caller, number: NumberParam, data: BatchBody
     ) -> TransportEventList:
         batch = strict_body(data, TransportEventBatch)
-        canonical = _number(number)
+        canonical = waybill_number(number)
         recorded, _ = await service.record_events(
             db_session, principal=principal, number=canonical, events=batch.events, batch=True
         )
@@ -128,13 +128,13 @@ class EventController(Controller):
         number: NumberParam,
         access_reason: AccessReason = None,
     ) -> TransportEventList:
-        canonical = _number(number)
+        canonical = waybill_number(number)
         events = await service.list_events(
             db_session,
             principal=principal,
             number=canonical,
             access_reason=access_reason,
-            request=_request_line(request),
+            request=request_line(request),
         )
         await db_session.commit()
         return TransportEventList(number=canonical, events=events)
@@ -160,9 +160,9 @@ class EventController(Controller):
         timeline = await service.get_timeline(
             db_session,
             principal=principal,
-            number=_number(number),
+            number=waybill_number(number),
             access_reason=access_reason,
-            request=_request_line(request),
+            request=request_line(request),
         )
         await db_session.commit()
         return timeline

@@ -13,10 +13,8 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 
 from api.deps import Caller, DbSession, provide_principal
 from api.inputs import strict_body
+from api.params import NumberParam, waybill_number
 from api.problems import problem_responses
-from api.waybills import NumberParam
-from core.errors import NotFoundError
-from core.identifiers import normalise_waybill_number
 from waybill import subscriptions as service
 from waybill.subscription_schemas import (
     DeliveryPage,
@@ -44,14 +42,6 @@ CreateBody = SkipValidation[
     ]
 ]
 SubscriptionId = Annotated[uuid.UUID, PathParameter(description="Subscription id, as returned when it was made")]
-
-
-def waybill_number(raw: str) -> str:
-    """The canonical waybill number of a path parameter; a malformed one is simply not found."""
-    try:
-        return normalise_waybill_number(raw)
-    except ValueError as exc:
-        raise NotFoundError(f"waybill {raw!r} not found: {exc}") from None
 
 
 class SubscriptionController(Controller):

@@ -15,9 +15,8 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from api.deps import Caller, DbSession, provide_principal
 from api.examples import AMEND_WAYBILL_EXAMPLE, CANCEL_WAYBILL_EXAMPLE, CREATE_WAYBILL_EXAMPLE, UPDATE_LEG_EXAMPLE
 from api.inputs import parse_query_time, strict_body
+from api.params import AccessReason, NumberParam, request_line, waybill_number
 from api.problems import problem_responses
-from core.errors import NotFoundError
-from core.identifiers import normalise_waybill_number
 from waybill import service
 from waybill.schemas import (
     ChangeList,
@@ -34,21 +33,6 @@ from waybill.schemas import (
 
 __all__ = ("WaybillController",)
 
-NumberParam = Annotated[
-    str,
-    PathParameter(
-        description="Waybill number, e.g. EW2612-7K3M9Q2X-T (case and hyphens are not significant)",
-        max_length=40,
-    ),
-]
-AccessReason = Annotated[
-    str | None,
-    QueryParameter(
-        description="Why an authority reads this waybill; recorded in the access log",
-        max_length=500,
-        required=False,
-    ),
-]
 IdempotencyKey = Annotated[
     str | None,
     HeaderParameter(
@@ -84,18 +68,6 @@ CancelBody = SkipValidation[
 LegUpdateBody = SkipValidation[
     Annotated[LegUpdate, Body(examples=[Example(summary="Replacement tractor", value=UPDATE_LEG_EXAMPLE)])]
 ]
-
-
-def _number(raw: str) -> str:
-    try:
-        return normalise_waybill_number(raw)
-    except ValueError as exc:
-        raise NotFoundError(f"waybill {raw!r} not found: {exc}") from None
-
-
-def _request_line(request: Request[Any, Any, Any]) -> str:
-    query = request.scope.get("query_string", b"").decode("latin-1")
-    return f"{request.method} {request.url.path}" + (f"?{query}" if query else "")
 
 
 class WaybillController(Controller):
@@ -206,9 +178,9 @@ class WaybillController(Controller):
         waybill = await service.get_waybill(
             db_session,
             principal=principal,
-            number=_number(number),
+            number=waybill_number(number),
             access_reason=access_reason,
-            request=_request_line(request),
+            request=request_line(request),
         )
         await db_session.commit()
         return waybill
@@ -230,9 +202,9 @@ class WaybillController(Controller):
         versions = await service.list_versions(
             db_session,
             principal=principal,
-            number=_number(number),
+            number=waybill_number(number),
             access_reason=access_reason,
-            request=_request_line(request),
+            request=request_line(request),
         )
         await db_session.commit()
         return versions
@@ -255,9 +227,9 @@ class WaybillController(Controller):
         changes = await service.list_changes(
             db_session,
             principal=principal,
-            number=_number(number),
+            number=waybill_number(number),
             access_reason=access_reason,
-            request=_request_line(request),
+            request=request_line(request),
         )
         await db_session.commit()
         return changes
@@ -281,7 +253,10 @@ class WaybillController(Controller):
         data: AmendBody,
     ) -> WaybillRead:
         waybill = await service.amend_waybill(
-            db_session, principal=principal, number=_number(number), amendment=strict_body(data, WaybillAmendment)
+            db_session,
+            principal=principal,
+            number=waybill_number(number),
+            amendment=strict_body(data, WaybillAmendment),
         )
         await db_session.commit()
         return waybill
@@ -302,7 +277,10 @@ class WaybillController(Controller):
         data: CancelBody,
     ) -> WaybillRead:
         waybill = await service.cancel_waybill(
-            db_session, principal=principal, number=_number(number), cancellation=strict_body(data, WaybillCancellation)
+            db_session,
+            principal=principal,
+            number=waybill_number(number),
+            cancellation=strict_body(data, WaybillCancellation),
         )
         await db_session.commit()
         return waybill
@@ -315,7 +293,7 @@ class WaybillController(Controller):
         responses=problem_responses(401, 403, 404, 409),
     )
     async def issue_waybill(self, db_session: DbSession, principal: Caller, number: NumberParam) -> WaybillRead:
-        waybill = await service.issue_waybill(db_session, principal=principal, number=_number(number))
+        waybill = await service.issue_waybill(db_session, principal=principal, number=waybill_number(number))
         await db_session.commit()
         return waybill
 
@@ -341,7 +319,7 @@ class WaybillController(Controller):
         waybill = await service.update_leg(
             db_session,
             principal=principal,
-            number=_number(number),
+            number=waybill_number(number),
             sequence=sequence,
             update=strict_body(data, LegUpdate),
         )

@@ -50,19 +50,12 @@ from waybill.rules.journey import (
     derive_journey,
 )
 from waybill.schemas import CarrierRef, Equipment, LegStatus, OrganisationRef, TransportMode, WaybillStatus
-from waybill.service import load_waybill_for, record_authority_access
+from waybill.service import leg_equipment, legs_of, load_waybill_for, record_authority_access
 from waybill.subscriptions import enqueue_deliveries
 
 __all__ = ("get_timeline", "list_events", "record_events")
 
 _REPORTING_ROLES = frozenset({OrganisationRole.CARRIER, OrganisationRole.PORT, OrganisationRole.CUSTOMS})
-
-
-async def _legs(session: AsyncSession, waybill_id: int) -> list[TransportLeg]:
-    rows = await session.scalars(
-        sa.select(TransportLeg).where(col(TransportLeg.waybill_id) == waybill_id).order_by(col(TransportLeg.sequence))
-    )
-    return list(rows)
 
 
 EventRow = TransportEvent | sa.Row[Any]
@@ -217,7 +210,7 @@ async def record_events(
     if principal.role not in _REPORTING_ROLES:
         raise ForbiddenError("only carriers, ports and customs report transport events")
     assert waybill.id is not None
-    legs = await _legs(session, waybill.id)
+    legs = list(await legs_of(session, waybill.id))
     rows = await _events(session, waybill.id)
     facts = [_event_facts(row) for row in rows]
     reporter = await _reporter(session, principal)
@@ -383,7 +376,7 @@ async def get_timeline(
         session, principal=principal, waybill=waybill, reason=access_reason, request=request, action="read_timeline"
     )
     assert waybill.id is not None
-    legs = await _legs(session, waybill.id)
+    legs = list(await legs_of(session, waybill.id))
     rows = await _events(session, waybill.id)
     facts = [_event_facts(row) for row in rows]
     journey = derive_journey([_leg_facts(leg) for leg in legs], facts, base_status=WaybillStatus(waybill.status))
@@ -421,13 +414,5 @@ def _leg_progress(leg: TransportLeg, state: LegState) -> LegProgress:
         handed_over_at=state.handed_over_at,
         expected_arrival=state.expected_arrival,
         delay_minutes=state.delay_minutes,
-        equipment=Equipment(
-            vehicle_plate=leg.vehicle_plate,
-            trailer_plate=leg.trailer_plate,
-            container_number=leg.container_number,
-            rail_wagon=leg.rail_wagon,
-            vessel_name=leg.vessel_name,
-            voyage=leg.voyage,
-            unaccompanied=leg.unaccompanied,
-        ),
+        equipment=leg_equipment(leg),
     )

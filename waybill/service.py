@@ -75,7 +75,9 @@ __all__ = (
     "create_waybill",
     "get_waybill",
     "issue_waybill",
+    "leg_equipment",
     "legs_at_places_of",
+    "legs_of",
     "list_changes",
     "list_versions",
     "list_waybills",
@@ -200,7 +202,8 @@ def _place(raw: dict[str, Any]) -> Place:
     return msgspec.convert(raw, Place)
 
 
-def _equipment(leg: TransportLeg) -> Equipment:
+def leg_equipment(leg: TransportLeg) -> Equipment:
+    """The equipment of a stored leg, as the API shows it."""
     return Equipment(
         vehicle_plate=leg.vehicle_plate,
         trailer_plate=leg.trailer_plate,
@@ -225,7 +228,7 @@ def _leg_read(leg: TransportLeg) -> LegRead:
         carrier=carrier,
         planned_departure=leg.planned_departure,
         planned_arrival=leg.planned_arrival,
-        equipment=_equipment(leg),
+        equipment=leg_equipment(leg),
         driver=Driver(name=leg.driver_name, phone=leg.driver_phone) if leg.driver_name else None,
         started_at=leg.started_at,
         completed_at=leg.completed_at,
@@ -275,7 +278,7 @@ async def _read_full(session: AsyncSession, waybill: Waybill) -> WaybillRead:
             .where(col(Waybill.id) == waybill.id)
         )
     ).one()
-    legs = await _legs(session, waybill.id)
+    legs = await legs_of(session, waybill.id)
     return _waybill_read(
         waybill,
         OrganisationRef(uscc=row.uscc, name=row.name),
@@ -284,7 +287,8 @@ async def _read_full(session: AsyncSession, waybill: Waybill) -> WaybillRead:
     )
 
 
-async def _legs(session: AsyncSession, waybill_id: int) -> Sequence[TransportLeg]:
+async def legs_of(session: AsyncSession, waybill_id: int) -> Sequence[TransportLeg]:
+    """A waybill's legs in sequence."""
     result = await session.scalars(
         sa.select(TransportLeg).where(col(TransportLeg.waybill_id) == waybill_id).order_by(col(TransportLeg.sequence))
     )
@@ -810,7 +814,7 @@ async def cancel_waybill(
     waybill = await _load(session, principal, number, for_update=True)
     _require_shipper_of(principal, waybill, "cancel")
     assert waybill.id is not None
-    legs = await _legs(session, waybill.id)
+    legs = await legs_of(session, waybill.id)
     refusal = check_cancellable(WaybillStatus(waybill.status), [LegStatus(leg.status) for leg in legs])
     if refusal is not None:
         raise InvalidStateError(refusal)

@@ -69,16 +69,15 @@ class ChainController(Controller):
         number: NumberParam,
         access_reason: AccessReason = None,
     ) -> VerificationReport:
-        waybill = await service.load_waybill_for(db_session, principal=principal, number=waybill_number(number))
-        result = await chain.verify_waybill_chain(db_session, waybill=waybill)
-        await service.record_authority_access(
+        waybill = await service.load_waybill_for_reading(
             db_session,
             principal=principal,
-            waybill=waybill,
-            reason=access_reason,
+            number=waybill_number(number),
+            access_reason=access_reason,
             request=request_line(request),
             action="verify",
         )
+        result = await chain.verify_waybill_chain(db_session, waybill=waybill)
         await db_session.commit()
         return VerificationReport(
             number=waybill.number,
@@ -109,16 +108,15 @@ class ChainController(Controller):
         number: NumberParam,
         access_reason: AccessReason = None,
     ) -> ChainExport:
-        waybill = await service.load_waybill_for(db_session, principal=principal, number=waybill_number(number))
-        exported = await chain.export_waybill_chain(db_session, waybill=waybill)
-        await service.record_authority_access(
+        waybill = await service.load_waybill_for_reading(
             db_session,
             principal=principal,
-            waybill=waybill,
-            reason=access_reason,
+            number=waybill_number(number),
+            access_reason=access_reason,
             request=request_line(request),
             action="export",
         )
+        exported = await chain.export_waybill_chain(db_session, waybill=waybill)
         await db_session.commit()
         return exported
 

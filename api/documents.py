@@ -49,12 +49,11 @@ async def _document_view(
     lang: str | None,
     access_reason: str | None,
 ) -> DocumentView:
-    waybill = await service.load_waybill_for(db_session, principal=principal, number=waybill_number(number))
-    await service.record_authority_access(
+    waybill = await service.load_waybill_for_reading(
         db_session,
         principal=principal,
-        waybill=waybill,
-        reason=access_reason,
+        number=waybill_number(number),
+        access_reason=access_reason,
         request=request_line(request),
         action="document",
     )

@@ -50,7 +50,7 @@ from waybill.rules.journey import (
     derive_journey,
 )
 from waybill.schemas import CarrierRef, Equipment, LegStatus, OrganisationRef, TransportMode, WaybillStatus
-from waybill.service import leg_equipment, legs_of, load_waybill_for, record_authority_access
+from waybill.service import leg_equipment, legs_of, load_waybill_for, load_waybill_for_reading
 from waybill.subscriptions import enqueue_deliveries
 
 __all__ = ("get_timeline", "list_events", "record_events")
@@ -352,9 +352,8 @@ async def list_events(
     session: AsyncSession, *, principal: Principal, number: str, access_reason: str | None = None, request: str = ""
 ) -> list[TransportEventRead]:
     """Every event of a waybill, in the order they happened (retracted ones flagged)."""
-    waybill = await load_waybill_for(session, principal=principal, number=number)
-    await record_authority_access(
-        session, principal=principal, waybill=waybill, reason=access_reason, request=request, action="read_events"
+    waybill = await load_waybill_for_reading(
+        session, principal=principal, number=number, access_reason=access_reason, request=request, action="read_events"
     )
     assert waybill.id is not None
     rows = await _events(session, waybill.id)
@@ -371,9 +370,13 @@ async def get_timeline(
     session: AsyncSession, *, principal: Principal, number: str, access_reason: str | None = None, request: str = ""
 ) -> Timeline:
     """One merged view of the journey: status, where the cargo is, each leg, the next step, the ETA."""
-    waybill = await load_waybill_for(session, principal=principal, number=number)
-    await record_authority_access(
-        session, principal=principal, waybill=waybill, reason=access_reason, request=request, action="read_timeline"
+    waybill = await load_waybill_for_reading(
+        session,
+        principal=principal,
+        number=number,
+        access_reason=access_reason,
+        request=request,
+        action="read_timeline",
     )
     assert waybill.id is not None
     legs = list(await legs_of(session, waybill.id))

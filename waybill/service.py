@@ -82,6 +82,7 @@ __all__ = (
     "list_versions",
     "list_waybills",
     "load_waybill_for",
+    "load_waybill_for_reading",
     "read_waybill",
     "record_authority_access",
     "update_leg",
@@ -155,6 +156,15 @@ async def load_waybill_for(
 ) -> Waybill:
     """The waybill row if the caller may see it (404 ``NotFoundError`` otherwise)."""
     return await _load(session, principal, number, for_update=for_update)
+
+
+async def load_waybill_for_reading(
+    session: AsyncSession, *, principal: Principal, number: str, access_reason: str | None, request: str, action: str
+) -> Waybill:
+    """``load_waybill_for`` plus the access-log entry of an authority's read."""
+    waybill = await _load(session, principal, number)
+    await _record_authority_read(session, principal, waybill, reason=access_reason, request=request, action=action)
+    return waybill
 
 
 async def read_waybill(session: AsyncSession, *, waybill: Waybill) -> WaybillRead:
@@ -528,8 +538,14 @@ async def get_waybill(
     session: AsyncSession, *, principal: Principal, number: str, access_reason: str | None = None, request: str = ""
 ) -> WaybillRead:
     """Read a waybill the caller may see; a regulator's read is recorded with its reason."""
-    waybill = await _load(session, principal, number)
-    await _record_authority_read(session, principal, waybill, reason=access_reason, request=request, action="read")
+    waybill = await load_waybill_for_reading(
+        session,
+        principal=principal,
+        number=number,
+        access_reason=access_reason,
+        request=request,
+        action="read",
+    )
     return await _read_full(session, waybill)
 
 
@@ -537,9 +553,13 @@ async def list_versions(
     session: AsyncSession, *, principal: Principal, number: str, access_reason: str | None = None, request: str = ""
 ) -> WaybillVersionList:
     """Every version of the goods part, oldest first."""
-    waybill = await _load(session, principal, number)
-    await _record_authority_read(
-        session, principal, waybill, reason=access_reason, request=request, action="read_versions"
+    waybill = await load_waybill_for_reading(
+        session,
+        principal=principal,
+        number=number,
+        access_reason=access_reason,
+        request=request,
+        action="read_versions",
     )
     rows = await session.execute(
         sa.select(WaybillVersion, col(Organisation.uscc), col(Organisation.name))
@@ -564,9 +584,13 @@ async def list_changes(
     session: AsyncSession, *, principal: Principal, number: str, access_reason: str | None = None, request: str = ""
 ) -> ChangeList:
     """The audit trail of a waybill: who changed what, and when."""
-    waybill = await _load(session, principal, number)
-    await _record_authority_read(
-        session, principal, waybill, reason=access_reason, request=request, action="read_changes"
+    waybill = await load_waybill_for_reading(
+        session,
+        principal=principal,
+        number=number,
+        access_reason=access_reason,
+        request=request,
+        action="read_changes",
     )
     rows = await session.execute(
         sa.select(WaybillChange, col(Organisation.uscc), col(Organisation.name))

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import swagger_ui_bundle
 from litestar import Litestar
+from litestar.datastructures import CacheControlHeader
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
@@ -48,6 +49,7 @@ __all__ = ("create_app",)
 
 _SWAGGER_ASSETS = Path(swagger_ui_bundle.swagger_ui_path)
 _STATIC = "/static/swagger-ui"
+_FONTS = Path(__file__).resolve().parents[1] / "web" / "fonts"
 
 
 class MetricsController(PrometheusController):
@@ -120,7 +122,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app_name="freight",
         prefix="freight",
         group_path=True,
-        exclude=["/metrics", "/health", _STATIC, "/schema"],
+        exclude=["/metrics", "/health", "/static", "/schema"],
     )
     app = Litestar(
         route_handlers=[
@@ -135,6 +137,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             HealthController,
             MetricsController,
             create_static_files_router(path=_STATIC, directories=[_SWAGGER_ASSETS], include_in_schema=False),
+            create_static_files_router(
+                path="/static/fonts",
+                directories=[_FONTS],
+                include_in_schema=False,
+                cache_control=CacheControlHeader(max_age=86_400, public=True),
+            ),
         ],
         dependencies={"db_session": Provide(provide_session)},
         exception_handlers=exception_handlers,

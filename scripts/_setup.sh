@@ -54,3 +54,12 @@ start_rabbitmq() {
   echo "RabbitMQ did not start" >&2
   exit 1
 }
+
+ensure_chromium() {
+  # Browser tests drive Debian's Chromium through Playwright (never a downloaded browser build).
+  if command -v chromium >/dev/null 2>&1; then
+    return
+  fi
+  echo "== installing Chromium" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+}

@@ -6,6 +6,7 @@ import asyncio
 import os
 import sys
 import uuid
+from pathlib import Path
 
 import click
 
@@ -217,6 +218,58 @@ def deliveries_run(once: bool, interval: float, database_url: str | None) -> Non
             await engine.dispose()
 
     asyncio.run(run())
+
+
+@main.group()
+def dispatch() -> None:
+    """Drop-and-hook planning."""
+
+
+@dispatch.command("solve")
+@click.argument("problem", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "problem_format",
+    type=click.Choice(["lilim"]),
+    default="lilim",
+    show_default=True,
+    help="Problem file format (lilim: a Li & Lim PDPTW instance).",
+)
+@click.option("--time-limit", "time_limit_s", type=click.FloatRange(min=0.1), default=10.0, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+def dispatch_solve(problem: Path, problem_format: str, time_limit_s: float, seed: int, as_json: bool) -> None:
+    """Solve PROBLEM and print the plan; every plan is checked by the independent checker first.
+
+    For Li & Lim instances: Euclidean distances, travel time = distance, vehicles first, then
+    distance (the SINTEF convention); routes list the instance's own node numbers.
+    """
+    import json
+
+    from dispatch.solver.check import find_violations
+    from dispatch.solver.lilim import read_lilim
+    from dispatch.solver.pdptw import solve_pdptw
+
+    try:
+        instance = read_lilim(problem)
+    except ValueError as exc:
+        raise click.ClickException(f"{problem}: {exc}") from None
+    solution = solve_pdptw(instance, time_limit_s=time_limit_s, seed=seed)
+    violations = find_violations(instance, solution.routes)
+    if violations and not solution.unserved:
+        raise click.ClickException("the plan fails the feasibility check: " + "; ".join(violations[:5]))
+    routes = [list(route) for route in solution.routes]
+    if as_json:
+        click.echo(
+            json.dumps({"vehicles": solution.vehicles, "distance": round(solution.distance, 2), "routes": routes})
+        )
+    else:
+        click.echo(f"{problem.name}: {solution.vehicles} vehicles, distance {solution.distance:.2f}")
+        for index, route in enumerate(routes, start=1):
+            click.echo(f"  route {index}: {' '.join(map(str, route))}")
+    if solution.unserved:
+        click.echo(f"unserved requests (pickup nodes): {' '.join(map(str, solution.unserved))}", err=True)
+        raise SystemExit(2)
 
 
 @main.command()

@@ -24,6 +24,7 @@ import itertools
 import math
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Literal, NamedTuple
 
 import msgspec
@@ -60,6 +61,10 @@ class PdptwSearch(msgspec.Struct, kw_only=True, frozen=True):
     """Share of the remaining time one vehicle-removal attempt may use."""
     polish_share: float = 0.15
     """Share of the time limit kept back for phase 3 (distance only)."""
+    routes_removed: int = 1
+    """Routes emptied per removal attempt; the attempt keeps ``routes_removed - 1`` empty vehicles."""
+    iterated_local_search: bool = False
+    """Use OR-Tools' iterated local search (ruin-and-recreate perturbations) around the metaheuristic."""
 
 
 class PdptwSolution(msgspec.Struct, kw_only=True, frozen=True):
@@ -93,7 +98,12 @@ class _Costs(NamedTuple):
 
 
 def solve_pdptw(
-    instance: PdptwInstance, *, time_limit_s: float, seed: int = 0, search: PdptwSearch | None = None
+    instance: PdptwInstance,
+    *,
+    time_limit_s: float,
+    seed: int = 0,
+    search: PdptwSearch | None = None,
+    workers: int = 1,
 ) -> PdptwSolution:
     """Solve a PDPTW instance: fewest vehicles, then shortest total distance.
 
@@ -104,11 +114,39 @@ def solve_pdptw(
             routing search is otherwise deterministic, but a wall-clock limit cuts it at a point that
             depends on the machine, so only runs that finish their phases early repeat exactly.
         search: search settings; ``PdptwSearch()`` when omitted.
+        workers: independent searches run in parallel processes (a portfolio, see
+            ``portfolio``); the best result wins. 1 searches in this process.
 
     Returns:
         The best solution found; requests that no route serves are listed in ``unserved``.
     """
     search = search or PdptwSearch()
+    if workers <= 1:
+        return _solve_one(instance, time_limit_s, seed, search)
+    variants = portfolio(search, seed=seed, size=workers)
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(_solve_one, instance, time_limit_s, *variant) for variant in variants]
+        solutions = [future.result() for future in futures]
+    return min(solutions, key=lambda solution: (len(solution.unserved), solution.vehicles, solution.distance))
+
+
+def portfolio(search: PdptwSearch, *, seed: int, size: int) -> list[tuple[int, PdptwSearch]]:
+    """``(seed, search)`` per worker: ``search`` itself, then alternating first-solution strategies.
+
+    OR-Tools' routing search is nearly deterministic, so different seeds alone rarely diverge; the
+    other first solution (local instead of parallel cheapest insertion, or back) starts the
+    workers from different plans.
+    """
+    other: FirstSolution = (
+        "LOCAL_CHEAPEST_INSERTION"
+        if search.first_solution != "LOCAL_CHEAPEST_INSERTION"
+        else "PARALLEL_CHEAPEST_INSERTION"
+    )
+    alternative = msgspec.structs.replace(search, first_solution=other)
+    return [(seed + worker, search if worker % 2 == 0 else alternative) for worker in range(size)]
+
+
+def _solve_one(instance: PdptwInstance, time_limit_s: float, seed: int, search: PdptwSearch) -> PdptwSolution:
     started = time.monotonic()
     deadline = started + time_limit_s
     costs = _scaled_costs(instance)
@@ -152,16 +190,26 @@ def _minimise_vehicles(
     deadline: float,
     on_success: Callable[[int], None],
 ) -> Routes:
-    """Phase 2: remove a small route and re-insert its requests on the others; on failure try the next one."""
+    """Phase 2: empty small routes and re-insert their requests with one vehicle fewer; on failure try the next ones."""
     best = routes
     attempt = 0
-    while len(best) > 1 and attempt < len(best) and not _unserved(instance, best):
+    while len(best) > search.routes_removed and attempt <= len(best) - search.routes_removed:
         remaining_s = deadline - time.monotonic()
-        if remaining_s < 0.1:
+        if remaining_s < 0.1 or _unserved(instance, best):
             break
-        candidate = _without_route(best, rank=attempt)
+        candidate = _without_routes(best, rank=attempt, count=search.routes_removed)
         attempt_s = max(remaining_s * search.attempt_share, min(remaining_s, 1.0))
-        found = _improve(instance, costs, search, candidate, seed=seed, time_limit_s=attempt_s, stop_when_complete=True)
+        fleet_size = len(best) - 1
+        found = _improve(
+            instance,
+            costs,
+            search,
+            candidate,
+            seed=seed,
+            time_limit_s=attempt_s,
+            fleet_size=fleet_size,
+            stop_when_complete=True,
+        )
         if found is None or _unserved(instance, found) or len(found) >= len(best):
             attempt += 1
             continue
@@ -178,13 +226,16 @@ def _improve(
     *,
     seed: int,
     time_limit_s: float,
+    fleet_size: int = 0,
     stop_when_complete: bool = False,
 ) -> Routes | None:
-    """Local search from ``routes`` with a fleet of ``len(routes)``; None if OR-Tools rejects the start."""
-    model = _build_model(instance, costs, fleet_size=max(len(routes), 1), seed=seed)
+    """Local search from ``routes`` on ``max(fleet_size, len(routes), 1)`` vehicles; None if OR-Tools rejects it."""
+    fleet_size = max(fleet_size, len(routes), 1)
+    model = _build_model(instance, costs, fleet_size=fleet_size, seed=seed)
     parameters = _search_parameters(search, time_limit_s=time_limit_s)
     model.routing.CloseModelWithParameters(parameters)
-    start = model.routing.ReadAssignmentFromRoutes(routes, True)
+    padded = [*routes, *([] for _ in range(fleet_size - len(routes)))]
+    start = model.routing.ReadAssignmentFromRoutes(padded, True)
     if start is None:
         return None
     if stop_when_complete:
@@ -260,7 +311,18 @@ def _search_parameters(search: PdptwSearch, *, time_limit_s: float) -> Any:
     parameters.first_solution_strategy = getattr(routing_enums_pb2.FirstSolutionStrategy, search.first_solution)
     parameters.local_search_metaheuristic = getattr(routing_enums_pb2.LocalSearchMetaheuristic, search.metaheuristic)
     parameters.time_limit.FromMilliseconds(max(int(time_limit_s * 1000), 1))
+    if search.iterated_local_search:
+        _use_ruin_and_recreate(parameters)
     return parameters
+
+
+def _use_ruin_and_recreate(parameters: Any) -> None:
+    """Iterated local search with SISR ruin (string removal) and cheapest-insertion recreate."""
+    parameters.use_iterated_local_search = True
+    ruin = parameters.iterated_local_search_parameters.ruin_recreate_parameters.ruin_strategies.add()
+    ruin.sisr.max_removed_sequence_size = 10
+    ruin.sisr.avg_num_removed_visits = 10
+    ruin.sisr.bypass_factor = 0.01
 
 
 def _scaled_costs(instance: PdptwInstance) -> _Costs:
@@ -291,11 +353,11 @@ def _routes_of(model: _Model, assignment: Any) -> Routes:
     return routes
 
 
-def _without_route(routes: Routes, *, rank: int) -> Routes:
-    """The routes without the one that is ``rank``-th smallest (by number of stops)."""
+def _without_routes(routes: Routes, *, rank: int, count: int = 1) -> Routes:
+    """The routes without the ``rank``-th to ``rank + count - 1``-th smallest (by number of stops)."""
     by_size = sorted(range(len(routes)), key=lambda number: (len(routes[number]), number))
-    removed = by_size[rank]
-    return [route for number, route in enumerate(routes) if number != removed]
+    removed = set(by_size[rank : rank + count])
+    return [route for number, route in enumerate(routes) if number not in removed]
 
 
 def _unserved(instance: PdptwInstance, routes: Sequence[Sequence[int]]) -> list[int]:

@@ -6,7 +6,7 @@ import pytest
 
 from dispatch.solver.check import find_violations, total_distance
 from dispatch.solver.lilim import PdptwInstance, parse_lilim
-from dispatch.solver.pdptw import solve_pdptw
+from dispatch.solver.pdptw import PdptwSearch, portfolio, solve_pdptw
 from tests.dispatch.conftest import load_lilim
 
 # Depot at the origin, open [0, 100]; request A: 1 -> 2, request B: 3 -> 4, capacity 15.
@@ -71,6 +71,35 @@ def test_solver_serves_both_requests_of_a_tiny_instance_with_one_vehicle(two_req
     assert solution.unserved == ()
     assert find_violations(two_requests, solution.routes) == []
     assert solution.distance == pytest.approx(total_distance(two_requests, solution.routes))
+
+
+def test_portfolio_varies_the_first_solution_and_the_seed() -> None:
+    variants = portfolio(PdptwSearch(), seed=7, size=3)
+    assert [seed for seed, _ in variants] == [7, 8, 9]
+    assert [search.first_solution for _, search in variants] == [
+        "PARALLEL_CHEAPEST_INSERTION",
+        "LOCAL_CHEAPEST_INSERTION",
+        "PARALLEL_CHEAPEST_INSERTION",
+    ]
+
+
+def test_solver_with_two_workers_returns_the_best_complete_plan(two_requests: PdptwInstance) -> None:
+    solution = solve_pdptw(two_requests, time_limit_s=1, workers=2)
+    assert solution.vehicles == 1
+    assert solution.unserved == ()
+    assert find_violations(two_requests, solution.routes) == []
+
+
+@pytest.mark.parametrize(
+    "search",
+    [PdptwSearch(routes_removed=2), PdptwSearch(iterated_local_search=True), PdptwSearch(attempt_share=0.2)],
+    ids=["two-routes-removed", "ruin-and-recreate", "short-attempts"],
+)
+def test_solver_variants_serve_both_requests_with_one_vehicle(two_requests: PdptwInstance, search: PdptwSearch) -> None:
+    solution = solve_pdptw(two_requests, time_limit_s=1, search=search)
+    assert solution.vehicles == 1
+    assert solution.unserved == ()
+    assert find_violations(two_requests, solution.routes) == []
 
 
 def test_solver_reaches_the_best_known_fleet_on_lc101(lc101: PdptwInstance) -> None:

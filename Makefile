@@ -13,6 +13,9 @@ test: ## Set up everything and run lint, type checks and the whole test suite
 serve: ## Serve the API (FREIGHT_DATABASE_URL, default ./freight.db)
 	$(UV) run freight serve
 
+worker: ## Run background jobs from RabbitMQ (FREIGHT_AMQP_URL; without it `serve` runs them)
+	$(UV) run freight worker
+
 migrate: ## Apply the database migrations
 	$(UV) run freight db upgrade
 
@@ -31,6 +34,10 @@ bench: ## Waybill issuing benchmark on PostgreSQL (prints figures)
 bench-events: ## Transport event and timeline benchmark on PostgreSQL (prints figures)
 	$(UV) run python bench/events.py
 
+bench-dispatch: ## Dispatch benchmarks: Li & Lim instances vs best-known, generated days greedy vs OR-Tools
+	$(UV) run python -m bench.dispatch.lilim
+	$(UV) run python -m bench.dispatch.days
+
 revision: ## New migration from the models: make revision m="what changed"
 	$(UV) run alembic revision --autogenerate -m "$(m)"
 
@@ -43,4 +50,4 @@ translations: ## Extract messages into locale/messages.pot, update the .po files
 fonts: ## Cut the vendored Chinese fonts (web/fonts/) from Debian's fonts-noto-cjk (see scripts/subset_fonts.py)
 	$(UV) run python scripts/subset_fonts.py
 
-.PHONY: help demo test serve migrate lint format typecheck bench bench-events revision translations fonts
+.PHONY: help demo test serve worker migrate lint format typecheck bench bench-events bench-dispatch revision translations fonts

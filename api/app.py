@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -30,6 +31,14 @@ from litestar.static_files import create_static_files_router
 from api.authority import AccessLogController, AuthorityController
 from api.chain import ChainController
 from api.deps import PrincipalCache, provide_session
+from api.dispatch import (
+    DriverController,
+    MoveController,
+    PlaceController,
+    TractorController,
+    TrailerController,
+    YardInventoryController,
+)
 from api.documents import DocumentController
 from api.events import EventController
 from api.health import HealthController
@@ -40,6 +49,7 @@ from api.problems import PROBLEM_MEDIA_TYPE, exception_handlers
 from api.subscriptions import SubscriptionController
 from api.waybills import WaybillController
 from core.db import create_engine, create_session_factory
+from core.jobs import configure_broker, start_in_process_worker, stop_in_process_worker
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
 from core.signing import activate_signer, get_signer
@@ -75,6 +85,10 @@ def _openapi(settings: Settings) -> OpenAPIConfig:
             Tag(name="Journey", description="Transport events and the timeline across every leg"),
             Tag(name="Subscriptions", description="Signed callbacks of a waybill's events to its shipper"),
             Tag(name="Authorities", description="Regulators' and customs' look-ups, each one logged"),
+            Tag(
+                name="Dispatch",
+                description="A carrier's drop-and-hook fleet: places, tractors, drivers, trailers, moves",
+            ),
             Tag(name="Organisations", description="The caller's organisation and API keys"),
             Tag(name="Operations", description="Health probes"),
         ],
@@ -101,6 +115,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     configure_logging(level=settings.log_level, json=settings.log_json)
     engine = create_engine(settings)
+    broker = configure_broker(settings)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -108,7 +123,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.session_factory = create_session_factory(engine)
         app.state.settings = settings
         app.state.principal_cache = PrincipalCache(settings.auth_cache_seconds)
+        app.state.broker = broker
         activate_signer(get_signer(settings))
+        # Without RabbitMQ this process runs the jobs itself; with it, `freight worker` does.
+        job_worker = start_in_process_worker(broker) if settings.amqp_url is None else None
         # Everything loaded so far lives as long as the process: keep it out of the collector's
         # scans, which otherwise show up as latency spikes under load.
         gc.collect()
@@ -116,6 +134,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         try:
             yield
         finally:
+            if job_worker is not None:
+                await asyncio.to_thread(stop_in_process_worker, job_worker)
+            else:
+                await asyncio.to_thread(broker.close)
             await engine.dispose()
 
     prometheus = PrometheusConfig(
@@ -134,6 +156,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AccessLogController,
             AuthorityController,
             OrganisationController,
+            PlaceController,
+            TractorController,
+            DriverController,
+            TrailerController,
+            MoveController,
+            YardInventoryController,
             HealthController,
             MetricsController,
             create_static_files_router(path=_STATIC, directories=[_SWAGGER_ASSETS], include_in_schema=False),

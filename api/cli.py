@@ -220,6 +220,25 @@ def deliveries_run(once: bool, interval: float, database_url: str | None) -> Non
     asyncio.run(run())
 
 
+@main.command()
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(min=1), help="Worker threads.")
+@click.option("--queue", "queues", multiple=True, help="Run only this queue's jobs (repeatable; default: all).")
+@database_option
+def worker(threads: int, queues: tuple[str, ...], database_url: str | None) -> None:
+    """Run background jobs from RabbitMQ (FREIGHT_AMQP_URL) until SIGINT or SIGTERM.
+
+    Without FREIGHT_AMQP_URL the web app runs the jobs itself and no worker is needed.
+    """
+    _set_database(database_url)
+    settings = get_settings()
+    if not settings.amqp_url:
+        raise click.ClickException("FREIGHT_AMQP_URL is not set: `freight serve` runs the jobs in-process")
+    configure_logging(level=settings.log_level, json=settings.log_json)
+    from core.jobs import configure_broker, run_worker
+
+    run_worker(configure_broker(settings), threads=threads, queues=queues or None)
+
+
 @main.group()
 def dispatch() -> None:
     """Drop-and-hook planning."""
@@ -230,10 +249,11 @@ def dispatch() -> None:
 @click.option(
     "--format",
     "problem_format",
-    type=click.Choice(["lilim"]),
-    default="lilim",
+    type=click.Choice(["auto", "json", "lilim"]),
+    default="auto",
     show_default=True,
-    help="Problem file format (lilim: a Li & Lim PDPTW instance).",
+    help="json: a drop-and-hook problem (dispatch.solver.problem.Problem); lilim: a Li & Lim PDPTW instance; "
+    "auto: json for *.json files, lilim otherwise.",
 )
 @click.option("--time-limit", "time_limit_s", type=click.FloatRange(min=0.1), default=10.0, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
@@ -241,9 +261,42 @@ def dispatch() -> None:
 def dispatch_solve(problem: Path, problem_format: str, time_limit_s: float, seed: int, as_json: bool) -> None:
     """Solve PROBLEM and print the plan; every plan is checked by the independent checker first.
 
+    A drop-and-hook problem prints, per tractor, its stops with arrival, service and departure times,
+    its deadhead kilometres, then the moves left out with their reasons and a summary.
+
     For Li & Lim instances: Euclidean distances, travel time = distance, vehicles first, then
     distance (the SINTEF convention); routes list the instance's own node numbers.
     """
+    if problem_format == "auto":
+        problem_format = "json" if problem.suffix.lower() == ".json" else "lilim"
+    if problem_format == "json":
+        _solve_drop_and_hook(problem, time_limit_s=time_limit_s, seed=seed, as_json=as_json)
+    else:
+        _solve_lilim(problem, time_limit_s=time_limit_s, seed=seed, as_json=as_json)
+
+
+def _solve_drop_and_hook(path: Path, *, time_limit_s: float, seed: int, as_json: bool) -> None:
+    import msgspec
+
+    from dispatch.solver.dropandhook import solve
+    from dispatch.solver.matrix import matrix_for
+    from dispatch.solver.plan_check import find_plan_violations
+    from dispatch.solver.problem import Problem
+    from dispatch.solver.report import format_plan
+
+    try:
+        problem = msgspec.json.decode(path.read_bytes(), type=Problem)
+        matrix = matrix_for(problem.places, problem.matrix)
+        plan = solve(problem, time_limit_s=time_limit_s, seed=seed, matrix=matrix)
+    except (msgspec.ValidationError, msgspec.DecodeError, ValueError) as exc:
+        raise click.ClickException(f"{path}: {exc}") from None
+    violations = find_plan_violations(problem, plan, matrix)
+    if violations:
+        raise click.ClickException("the plan fails the feasibility check: " + "; ".join(violations[:5]))
+    click.echo(msgspec.json.encode(plan).decode() if as_json else format_plan(problem, plan))
+
+
+def _solve_lilim(problem: Path, *, time_limit_s: float, seed: int, as_json: bool) -> None:
     import json
 
     from dispatch.solver.check import find_violations

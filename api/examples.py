@@ -7,8 +7,18 @@ from typing import Any
 __all__ = (
     "AMEND_WAYBILL_EXAMPLE",
     "CANCEL_WAYBILL_EXAMPLE",
+    "CREATE_DISPATCH_DRIVER_EXAMPLE",
+    "CREATE_DISPATCH_MOVE_EXAMPLE",
+    "CREATE_DISPATCH_PLACE_EXAMPLES",
+    "CREATE_DISPATCH_TRACTOR_EXAMPLE",
+    "CREATE_DISPATCH_TRAILER_EXAMPLE",
     "CREATE_ORGANISATION_EXAMPLE",
     "CREATE_WAYBILL_EXAMPLE",
+    "UPDATE_DISPATCH_DRIVER_EXAMPLE",
+    "UPDATE_DISPATCH_MOVE_EXAMPLE",
+    "UPDATE_DISPATCH_PLACE_EXAMPLE",
+    "UPDATE_DISPATCH_TRACTOR_EXAMPLE",
+    "UPDATE_DISPATCH_TRAILER_EXAMPLE",
     "UPDATE_LEG_EXAMPLE",
 )
 
@@ -123,3 +133,74 @@ CREATE_ORGANISATION_EXAMPLE: dict[str, Any] = {
     "role": "carrier",
     "uscc": "91441900MA4UJ1C8Y7",
 }
+
+# --- drop-and-hook fleet (ids refer to objects the carrier made before) -------------------------
+
+CREATE_DISPATCH_PLACE_EXAMPLES: dict[str, dict[str, Any]] = {
+    "Dongguan yard": {
+        "code": "DG-SHATIAN",
+        "name": "东莞沙田甩挂中心堆场",
+        "kind": "yard",
+        "latitude": 22.9186,
+        "longitude": 113.6124,
+        "locode": "CNDGG",
+    },
+    "Foshan Shunde factory": {
+        "code": "SD-BEIJIAO-3",
+        "name": "顺德北滘家电制造基地 3号仓",
+        "kind": "shipper",
+        "latitude": 22.9265,
+        "longitude": 113.2092,
+        "opening_hours": [{"open": "07:30", "close": "12:00"}, {"open": "13:00", "close": "21:00"}],
+    },
+    "Nansha port terminal": {
+        "code": "NANSHA-T2",
+        "name": "广州南沙港区二期集装箱码头 (南沙港)",
+        "kind": "port_terminal",
+        "latitude": 22.6727,
+        "longitude": 113.6640,
+        "locode": "CNNSA",
+        "opening_hours": [{"open": "00:00", "close": "24:00"}],
+        "cutoff_times": ["11:00", "17:00"],
+    },
+}
+UPDATE_DISPATCH_PLACE_EXAMPLE: dict[str, Any] = {"opening_hours": [{"open": "06:00", "close": "23:00"}]}
+
+CREATE_DISPATCH_DRIVER_EXAMPLE: dict[str, Any] = {
+    "name": "黄志明",
+    "phone": "+86 138 2299 4410",
+    "shift_start": "2026-12-03T06:00:00+08:00",
+    "shift_end": "2026-12-03T18:00:00+08:00",
+    "qualifications": [{"qualification": "hazmat_driver", "certificate_number": "441900198507121234"}],
+    "driven_minutes_last_24h": 95,
+}
+UPDATE_DISPATCH_DRIVER_EXAMPLE: dict[str, Any] = {"shift_end": "2026-12-03T20:00:00+08:00"}
+
+CREATE_DISPATCH_TRACTOR_EXAMPLE: dict[str, Any] = {
+    "plate": "粤S12345",
+    "home_place_id": 1,
+    "available_from": "2026-12-03T06:00:00+08:00",
+    "available_until": "2026-12-03T22:00:00+08:00",
+    "hazmat_approved": True,
+    "driver_id": 1,
+}
+UPDATE_DISPATCH_TRACTOR_EXAMPLE: dict[str, Any] = {"current_place_id": 3, "out_of_service": False}
+
+CREATE_DISPATCH_TRAILER_EXAMPLE: dict[str, Any] = {
+    "plate": "粤S1234挂",
+    "type": "reefer",
+    "place_id": 1,
+    "loaded": False,
+}
+UPDATE_DISPATCH_TRAILER_EXAMPLE: dict[str, Any] = {"place_id": 3, "loaded": True}
+
+CREATE_DISPATCH_MOVE_EXAMPLE: dict[str, Any] = {
+    "kind": "haul",
+    "trailer_id": 1,
+    "origin_id": 2,
+    "destination_id": 3,
+    "ready_at": "2026-12-03T13:00:00+08:00",
+    "deliver_by": "2026-12-03T16:00:00+08:00",
+    "cutoff": "2026-12-03T17:00:00+08:00",
+}
+UPDATE_DISPATCH_MOVE_EXAMPLE: dict[str, Any] = {"deliver_by": "2026-12-03T16:30:00+08:00", "status": "open"}

@@ -1,6 +1,7 @@
 """Imports every table module, so that ``SQLModel.metadata`` knows the whole schema."""
 
 from accounts.models import ApiKey, Organisation, OrganisationPlace
+from dispatch.models import DispatchDriver, DispatchMove, DispatchPlace, DispatchTractor, DispatchTrailer
 from waybill.models import (
     AccessLogEntry,
     ChainLink,
@@ -18,6 +19,11 @@ __all__ = (
     "AccessLogEntry",
     "ApiKey",
     "ChainLink",
+    "DispatchDriver",
+    "DispatchMove",
+    "DispatchPlace",
+    "DispatchTractor",
+    "DispatchTrailer",
     "EventSubscription",
     "IdempotencyRecord",
     "Organisation",

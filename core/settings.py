@@ -41,6 +41,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     signing_key_file: str = ""
     """A file holding the signing key (base64 seed or PKCS #8 PEM), used when ``signing_key`` is empty.
     With neither set, ``freight-signing.key`` in the working directory is used, made on first use."""
+    amqp_url: str | None = None
+    """RabbitMQ URL of the background-job broker, e.g. ``amqp://user:password@host:5672/%2F``: the web
+    app only enqueues and ``freight worker`` runs the jobs. Unset (the embedded default): each web
+    server process runs the jobs itself, in memory, and jobs still queued at shutdown are lost."""
 
 
 def _env_bool(value: str) -> bool:

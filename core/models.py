@@ -2,6 +2,7 @@
 
 from accounts.models import ApiKey, Organisation, OrganisationPlace
 from dispatch.models import DispatchDriver, DispatchMove, DispatchPlace, DispatchTractor, DispatchTrailer
+from dispatch.plan_models import DispatchAssignment, DispatchPlan
 from waybill.models import (
     AccessLogEntry,
     ChainLink,
@@ -19,8 +20,10 @@ __all__ = (
     "AccessLogEntry",
     "ApiKey",
     "ChainLink",
+    "DispatchAssignment",
     "DispatchDriver",
     "DispatchMove",
+    "DispatchPlan",
     "DispatchPlace",
     "DispatchTractor",
     "DispatchTrailer",

@@ -180,7 +180,20 @@ def solve(
     assignment = model.solve(parameters, starts)
     routes = model.routes(assignment) if assignment is not None else []
     status = "or-tools" if assignment is not None else "or-tools: no solution"
-    return _plan(problem, matrix, prepared, routes, solver=status, objective=model.objective(assignment))
+    plan = _plan(problem, matrix, prepared, routes, solver=status, objective=model.objective(assignment))
+    fallback = [] if initial is not None else starts  # a caller's plan may not fit this problem any more
+    return min([plan, *fallback], key=_plan_quality)
+
+
+def _plan_quality(plan: Plan) -> tuple[int, int, int, float]:
+    """Lower is better: moves left out, then late moves, then tractors, then deadhead kilometres.
+
+    The search can end behind its start plan (the model is stricter than the law in places and a
+    start plan is cut where the model rejects it), so the greedy start plan is returned when it is
+    better; ``Plan.solver`` says which planner made the plan.
+    """
+    summary = plan.summary
+    return (summary.moves_unassigned, summary.late_moves, summary.tractors_used, summary.deadhead_km)
 
 
 class _Travel:

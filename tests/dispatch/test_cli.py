@@ -8,8 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import msgspec
+
 from dispatch.solver.check import find_violations
+from dispatch.solver.generator import generate_day
 from dispatch.solver.lilim import read_lilim
+from dispatch.solver.matrix import great_circle_matrix
+from dispatch.solver.plan_check import find_plan_violations
+from dispatch.solver.problem import Plan
 from tests.dispatch.conftest import lilim_path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,3 +64,45 @@ def test_a_broken_file_is_refused_with_a_message(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert "broken.txt" in result.stderr
+
+
+def _solve(*arguments: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", "dispatch", "solve", *arguments],
+        cwd=ROOT,
+        env={**os.environ, "FREIGHT_LOG_JSON": "false"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_a_drop_and_hook_problem_prints_a_checked_plan_as_json(tmp_path: Path) -> None:
+    problem = generate_day(tractors=6, moves=20, seed=3)
+    path = tmp_path / "day.json"
+    path.write_bytes(msgspec.json.encode(problem))
+    result = _solve(str(path), "--time-limit", "3", "--json")
+    assert result.returncode == 0, result.stderr
+    plan = msgspec.json.decode(result.stdout.encode(), type=Plan)
+    assert find_plan_violations(problem, plan, great_circle_matrix(problem.places, problem.matrix)) == []
+    assert plan.summary.moves_planned + plan.summary.moves_unassigned == len(problem.moves)
+
+
+def test_a_drop_and_hook_plan_is_printed_per_tractor_with_times_and_reasons(tmp_path: Path) -> None:
+    problem = generate_day(tractors=4, moves=16, seed=5)
+    path = tmp_path / "day.json"
+    path.write_bytes(msgspec.json.encode(problem))
+    result = _solve(str(path), "--time-limit", "2")
+    assert result.returncode == 0, result.stderr
+    assert "tractors," in result.stdout.splitlines()[0]
+    assert "Tractor " in result.stdout
+    assert " arrive " in result.stdout
+    assert " depart " in result.stdout
+
+
+def test_a_problem_file_that_is_not_a_problem_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "day.json"
+    path.write_text('{"start": "2026-11-23T06:00:00+08:00", "places": "nowhere"}')
+    result = _solve(str(path), "--time-limit", "1")
+    assert result.returncode != 0
+    assert "day.json" in result.stderr

@@ -116,7 +116,11 @@ def load_solver(time_limit_s: float, seed: int) -> Planner | None:
         return None
 
     def solve(problem: Problem, matrix: TravelMatrix) -> Plan:
-        plan: Plan = module.solve(problem, time_limit_s=time_limit_s, seed=seed, initial=None, matrix=matrix)
+        # The search's own plan, not the greedy plan the solver returns when the search ends behind it.
+        settings = module.SolverSettings(keep_greedy_if_better=False)
+        plan: Plan = module.solve(
+            problem, time_limit_s=time_limit_s, seed=seed, initial=None, matrix=matrix, settings=settings
+        )
         return plan
 
     return solve

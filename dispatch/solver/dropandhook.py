@@ -55,7 +55,7 @@ from dispatch.solver.problem import (
     Unassigned,
     UnassignedReason,
 )
-from dispatch.solver.timeline import Leg, Timeline, append_move, close_run, start_run, to_run
+from dispatch.solver.timeline import Leg, RunState, Timeline, append_move, close_run, start_run, to_run
 from dispatch.solver.windows import (
     Interval,
     intersect,
@@ -86,6 +86,8 @@ class SolverSettings(msgspec.Struct, kw_only=True, frozen=True):
     metaheuristic: str = "GUIDED_LOCAL_SEARCH"
     candidate_trailers: int = 4
     """Empty trailers considered for each position move (the nearest ones)."""
+    keep_greedy_if_better: bool = True
+    """Return the greedy plan when the search ends behind it (off in benchmarks, to show the search)."""
 
 
 class SolveProgress(msgspec.Struct, kw_only=True, frozen=True):
@@ -135,6 +137,8 @@ class _Prepared:
     unassigned: dict[str, Unassigned]
     depots: list[str]
     known_drops: dict[str, tuple[int, str | None]] = field(default_factory=dict)
+    preferred: dict[str, str] = field(default_factory=dict)
+    """The trailer a start plan chose for a position move: always among the candidates."""
     """Moves dropped by fixed runs: drop end and trailer."""
 
 
@@ -169,27 +173,32 @@ def solve(
     settings = settings or SolverSettings()
     matrix = matrix or great_circle_matrix(problem.places, problem.matrix)
     travel = _Travel(matrix)
-    prepared = _prepare(problem, travel, settings)
+    if initial is not None:
+        starts, fallback = [initial], []  # a caller's plan may not fit this problem any more
+    else:
+        baseline = plan_greedy(problem, matrix)
+        starts, fallback = [plan_greedy(problem, _with_break_reserve(problem, matrix)), baseline], [baseline]
+    prepared = _prepare(problem, travel, settings, preferred=_hooked_trailers(starts[0]))
     if not prepared.tasks or not prepared.vehicles:
         return _plan(problem, matrix, prepared, [], solver="or-tools: nothing to plan")
-    model = _Model(problem, travel, prepared, seed=seed)
+    model = _Model(problem, travel, prepared, seed=seed, handovers=_handovers(problem, starts[0]))
     parameters = _search_parameters(settings, time_limit_s - (time.monotonic() - started))
     if on_progress is not None:
         model.report_progress(on_progress, started)
-    starts = [initial] if initial is not None else [plan_greedy(problem, matrix)]
     assignment = model.solve(parameters, starts)
     routes = model.routes(assignment) if assignment is not None else []
     status = "or-tools" if assignment is not None else "or-tools: no solution"
     plan = _plan(problem, matrix, prepared, routes, solver=status, objective=model.objective(assignment))
-    fallback = [] if initial is not None else starts  # a caller's plan may not fit this problem any more
+    if not settings.keep_greedy_if_better:
+        return plan
     return min([plan, *fallback], key=_plan_quality)
 
 
 def _plan_quality(plan: Plan) -> tuple[int, int, int, float]:
     """Lower is better: moves left out, then late moves, then tractors, then deadhead kilometres.
 
-    The search can end behind its start plan (the model is stricter than the law in places and a
-    start plan is cut where the model rejects it), so the greedy start plan is returned when it is
+    The search can end behind the greedy plan (the model is stricter than the law in places and a
+    start plan is cut where the model rejects it), so the greedy plan is returned when it is
     better; ``Plan.solver`` says which planner made the plan.
     """
     summary = plan.summary
@@ -214,12 +223,24 @@ class _Travel:
 # Preparation: what can be planned at all, and the routing nodes.
 
 
-def _prepare(problem: Problem, travel: _Travel, settings: SolverSettings) -> _Prepared:
+def _hooked_trailers(plan: Plan) -> dict[str, str]:
+    """The trailer each move of a plan hooks."""
+    return {
+        activity.move_id: activity.trailer_id
+        for run in plan.runs
+        for activity in run.activities
+        if activity.kind == ActivityKind.HOOK and activity.move_id and activity.trailer_id
+    }
+
+
+def _prepare(
+    problem: Problem, travel: _Travel, settings: SolverSettings, *, preferred: dict[str, str] | None = None
+) -> _Prepared:
     places = {place.id: place for place in problem.places}
     fixed_tractors = {run.tractor_id for run in problem.fixed_runs}
     fixed_moves = {move_id for run in problem.fixed_runs for move_id in run.moves}
     vehicles = _vehicles(problem, fixed_tractors, places)
-    prepared = _Prepared(vehicles=vehicles, tasks=[], unassigned={}, depots=[])
+    prepared = _Prepared(vehicles=vehicles, tasks=[], unassigned={}, depots=[], preferred=preferred or {})
     prepared.known_drops = _fixed_drops(problem)
     busy_trailers: set[str | None] = {
         activity.trailer_id for run in problem.fixed_runs for activity in run.activities if activity.trailer_id
@@ -303,7 +324,8 @@ def _tasks_of(
     if not prepared.vehicles:
         return _unassigned(move, UnassignedReason.NO_TRACTOR, "no tractor with a driver is available")
     if move.kind == MoveKind.POSITION:
-        return _position_tasks(problem, travel, move, places, busy_trailers, settings)
+        preferred = prepared.preferred.get(move.id)
+        return _position_tasks(problem, travel, move, places, busy_trailers, settings, preferred)
     return _trailer_task(problem, travel, move, moves, places, prepared)
 
 
@@ -370,6 +392,7 @@ def _position_tasks(
     places: dict[str, Any],
     busy_trailers: set[str | None],
     settings: SolverSettings,
+    preferred: str | None = None,
 ) -> list[_Task] | Unassigned:
     if move.trailer_type is None:
         return _unassigned(move, UnassignedReason.TRAILER_TYPE_MISMATCH, "a position move needs a trailer type")
@@ -391,7 +414,9 @@ def _position_tasks(
     candidates.sort(key=lambda trailer: (travel.s(trailer.place_id, move.destination_id), trailer.id))
     tasks: list[_Task] = []
     reason: Unassigned | None = None
-    for trailer in candidates[: settings.candidate_trailers]:
+    chosen = candidates[: settings.candidate_trailers]
+    chosen += [trailer for trailer in candidates[settings.candidate_trailers :] if trailer.id == preferred]
+    for trailer in chosen:
         ready = [offset_s(problem, trailer.available_from, 0)]
         found = _task_or_reason(problem, travel, move, trailer, trailer.place_id, places, ready, empty_tow=True)
         if isinstance(found, Unassigned):
@@ -465,8 +490,11 @@ def _unassigned(move: Move, reason: UnassignedReason, detail: str) -> Unassigned
 
 
 class _Model:
-    def __init__(self, problem: Problem, travel: _Travel, prepared: _Prepared, *, seed: int) -> None:
+    def __init__(
+        self, problem: Problem, travel: _Travel, prepared: _Prepared, *, seed: int, handovers: dict[str, int]
+    ) -> None:
         self.problem, self.travel, self.prepared = problem, travel, prepared
+        self.handovers = handovers
         depot_index = {place: number for number, place in enumerate(prepared.depots)}
         for number, task in enumerate(prepared.tasks):
             task.index = len(prepared.depots) + number
@@ -593,15 +621,18 @@ class _Model:
     def _add_precedence(self, tasks: list[_Task], before: list[_Task], after_id: str, solver: Any) -> None:
         """Each of ``tasks`` hooks only after the preceding move's drop plus the loading time.
 
-        Where the preceding move has a promised drop time, that promise becomes a hard bound and the
-        follower waits for the promise plus the loading time: the shipper loads in that slot. This
-        keeps the two moves independent in the model (a cross-route constraint stalls OR-Tools'
-        local search, measured: 115 instead of 146 of 200 moves planned on a 50-tractor day). The
-        schedule then uses the actual drop time. Without a promise, a cross-route constraint is used.
+        The two moves are separated at a handover time: the preceding move must drop by it and the
+        follower hooks from it plus the loading time. The handover is the drop time in the start plan,
+        else the preceding move's promised drop time. This keeps the two moves independent in the
+        model (a cross-route constraint stalls OR-Tools' local search, measured: 115 instead of 146
+        of 200 moves planned on a 50-tractor day). The schedule then uses the actual drop time.
+        Without a handover, a cross-route constraint is used.
         """
         loading = round(tasks[0].move.loading_minutes * 60)
         known = self.prepared.known_drops.get(after_id)
-        promised = _promised_drop_s(self.problem, before[0].move) if before else None
+        promised = self.handovers.get(after_id)
+        if promised is None and before:
+            promised = _promised_drop_s(self.problem, before[0].move)
         for task in tasks:
             index = self.manager.NodeToIndex(task.index)
             cumul = self.time.CumulVar(index)
@@ -767,6 +798,24 @@ class _Model:
         return routes
 
 
+def _with_break_reserve(problem: Problem, matrix: TravelMatrix) -> TravelMatrix:
+    """The matrix with every drive slowed by the model's break reserve, so a plan made on it fits the model."""
+    policy = problem.policy
+    factor = 1 + policy.break_minutes / max(policy.max_continuous_driving_minutes, 1)
+    minutes = tuple(tuple(value * factor for value in row) for row in matrix.minutes)
+    return msgspec.structs.replace(matrix, minutes=minutes)
+
+
+def _handovers(problem: Problem, plan: Plan) -> dict[str, int]:
+    """Drop end of each move in a plan, in seconds since the problem's start."""
+    return {
+        activity.move_id: offset_s(problem, activity.end, 0)
+        for run in plan.runs
+        for activity in run.activities
+        if activity.kind == ActivityKind.DROP and activity.move_id
+    }
+
+
 def _promised_drop_s(problem: Problem, move: Move) -> int | None:
     """The latest drop a move promises (its ``deliver_by`` or cut-off), in seconds; None without one."""
     promises = [offset_s(problem, moment, 0) for moment in (move.deliver_by, move.cutoff) if moment is not None]
@@ -842,7 +891,7 @@ def _schedule(problem: Problem, matrix: TravelMatrix, prepared: _Prepared, route
     while True:
         attempt = _lay_out(problem, matrix, prepared, routes, excluded)
         if len(attempt.unassigned) == len(excluded):
-            return attempt
+            return _lay_out(problem, matrix, prepared, routes, excluded, repair=True)
         excluded = attempt.unassigned
 
 
@@ -852,9 +901,14 @@ def _lay_out(
     prepared: _Prepared,
     routes: Sequence[_Route],
     excluded: dict[str, Unassigned],
+    *,
+    repair: bool = False,
 ) -> _Scheduled:
     timeline = Timeline(problem, matrix)
     states = {route.vehicle.tractor.id: [start_run(timeline, route.vehicle.tractor)] for route in routes}
+    if repair:
+        for vehicle in prepared.vehicles:
+            states.setdefault(vehicle.tractor.id, [start_run(timeline, vehicle.tractor)])
     drops = {move_id: (end, trailer) for move_id, (end, trailer) in prepared.known_drops.items() if trailer}
     unassigned = dict(excluded)
     order = sorted(
@@ -874,6 +928,8 @@ def _lay_out(
             continue
         history.append(appended)
         drops[task.move.id] = (appended.last_drop_end_s, leg.trailer_id if leg is not None else "")
+    if repair:
+        _append_left_over(problem, timeline, prepared, states, drops, unassigned)
     runs = []
     for history in states.values():
         closed = close_run(timeline, history[-1])
@@ -894,6 +950,49 @@ def _lay_out(
                 task.move, UnassignedReason.DEPENDS_ON_UNASSIGNED, f"it follows move {after}, which is not planned"
             )
     return _Scheduled(runs=runs, unassigned=unassigned)
+
+
+def _append_left_over(
+    problem: Problem,
+    timeline: Timeline,
+    prepared: _Prepared,
+    states: dict[str, list[RunState]],
+    drops: dict[str, tuple[int, str]],
+    unassigned: dict[str, Unassigned],
+) -> None:
+    """Give each move still left out to the tractor that can drop it first, at the end of its run.
+
+    The search may end with moves it could not insert in time (large days); the dispatcher's rule
+    (nearest free tractor) places what still fits, so the plan never covers less than it could.
+    """
+    hazmat = {vehicle.tractor.id for vehicle in prepared.vehicles if vehicle.hazmat}
+    used = {trailer for _, trailer in drops.values()}
+    by_move: dict[str, list[_Task]] = defaultdict(list)
+    for task in prepared.tasks:
+        if task.move.id in unassigned and task.move.id not in prepared.unassigned:
+            by_move[task.move.id].append(task)
+    pending = sorted(by_move.values(), key=lambda tasks: min(task.allowed[0][0] for task in tasks))
+    for tasks in pending:
+        best: tuple[int, str, RunState, Leg] | None = None
+        for task in tasks:
+            leg = _leg(problem, task, drops)
+            if leg is None or (task.trailer is not None and task.trailer.id in used):
+                continue
+            for tractor_id, history in states.items():
+                if task.move.hazmat and tractor_id not in hazmat:
+                    continue
+                appended = append_move(timeline, history[-1], leg)
+                if appended is None or close_run(timeline, appended) is None:
+                    continue
+                if best is None or appended.last_drop_end_s < best[0]:
+                    best = (appended.last_drop_end_s, tractor_id, appended, leg)
+        if best is None:
+            continue
+        drop_end, tractor_id, appended, leg = best
+        states[tractor_id].append(appended)
+        drops[leg.move_id] = (drop_end, leg.trailer_id)
+        used.add(leg.trailer_id)
+        del unassigned[leg.move_id]
 
 
 def _leg(problem: Problem, task: _Task, drops: dict[str, tuple[int, str]], *, not_before_s: int = 0) -> Leg | None:

@@ -75,6 +75,8 @@ LATE_SECOND_COST = 2_000
 """Objective units per second a drop is later than ``deliver_by`` (one hour late ≈ 720 deadhead km)."""
 TRACTOR_COST = 1_000_000_000
 """Objective units per tractor used (≈ 100,000 deadhead km: fewer tractors always come first)."""
+READING_SHARE = 0.3
+"""Share of the remaining time that reading the start plan into the model may take."""
 UNSERVED_COST = 100_000_000_000
 """Objective units per move left out: more than any tractor, kilometre or hour it could cost."""
 
@@ -182,10 +184,10 @@ def solve(
     if not prepared.tasks or not prepared.vehicles:
         return _plan(problem, matrix, prepared, [], solver="or-tools: nothing to plan")
     model = _Model(problem, travel, prepared, seed=seed, handovers=_handovers(problem, starts[0]))
-    parameters = _search_parameters(settings, time_limit_s - (time.monotonic() - started))
+    parameters = _search_parameters(settings, time_limit_s)
     if on_progress is not None:
         model.report_progress(on_progress, started)
-    assignment = model.solve(parameters, starts)
+    assignment = model.solve(parameters, starts[0], deadline=started + time_limit_s)
     routes = model.routes(assignment) if assignment is not None else []
     status = "or-tools" if assignment is not None else "or-tools: no solution"
     plan = _plan(problem, matrix, prepared, routes, solver=status, objective=model.objective(assignment))
@@ -692,36 +694,42 @@ class _Model:
 
     # Search
 
-    def solve(self, parameters: Any, starts: Sequence[Plan]) -> Any:
-        """Search from the best of the start plans that fits the model (after repair), else from scratch."""
+    def solve(self, parameters: Any, start: Plan | None, *, deadline: float) -> Any:
+        """Search from the start plan, read as far as it fits the model, until the deadline."""
         # Reading a start plan runs a search; one solution is enough (otherwise it runs to the time limit).
         reading = pywrapcp.DefaultRoutingSearchParameters()
         reading.CopyFrom(parameters)
         reading.solution_limit = 1
         self.routing.CloseModelWithParameters(reading)
-        assignments = [self.start_from(self._routes_of_plan(plan)) for plan in starts]
-        fitting = [assignment for assignment in assignments if assignment is not None]
-        if fitting:
-            start = min(fitting, key=lambda assignment: assignment.ObjectiveValue())
-            return self.routing.SolveFromAssignmentWithParameters(start, parameters)
+        budget = time.monotonic() + READING_SHARE * max(deadline - time.monotonic(), 0)
+        assignment = self.start_from(self._routes_of_plan(start), until=budget) if start is not None else None
+        parameters.time_limit.FromMilliseconds(max(int((deadline - time.monotonic()) * 1000), 100))
+        if assignment is not None:
+            return self.routing.SolveFromAssignmentWithParameters(assignment, parameters)
         return self.routing.SolveWithParameters(parameters)
 
-    def start_from(self, routes: list[list[int]]) -> Any:
+    def start_from(self, routes: list[list[int]], *, until: float) -> Any:
         """An assignment from the routes, each cut to its longest prefix that the model accepts.
 
-        A plan made under other rules (the greedy planner counts only driving towards the 4-hour
-        limit; the model counts all time) may break the model on some routes; the stops cut off are
-        left for the search to insert again.
+        A plan made under other rules (the greedy planner waits at a closed destination, which the
+        model cannot) may break the model on some routes; the stops cut off are left for the search to
+        insert again. Each read costs a propagation of the whole model (about 0.1 s on a 1,000-move
+        day), so reading stops at ``until`` and the routes not read yet are left to the search.
         """
+        whole = self.routing.ReadAssignmentFromRoutes(routes, True)
+        if whole is not None:
+            return whole
         accepted: list[list[int]] = [[] for _ in routes]
         for vehicle, route in enumerate(routes):
             if not route:
                 continue
+            if time.monotonic() > until:
+                break
             accepted[vehicle] = route
             if self.routing.ReadAssignmentFromRoutes(accepted, True) is not None:
                 continue
             low, high = 0, len(route) - 1  # the longest fitting prefix has between low and high stops
-            while low < high:
+            while low < high and time.monotonic() <= until:
                 middle = (low + high + 1) // 2
                 accepted[vehicle] = route[:middle]
                 if self.routing.ReadAssignmentFromRoutes(accepted, True) is not None:

@@ -39,6 +39,7 @@ from api.dispatch import (
     TrailerController,
     YardInventoryController,
 )
+from api.dispatch_plans import DispatchPlanController
 from api.documents import DocumentController
 from api.events import EventController
 from api.health import HealthController
@@ -162,6 +163,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             TrailerController,
             MoveController,
             YardInventoryController,
+            DispatchPlanController,
             HealthController,
             MetricsController,
             create_static_files_router(path=_STATIC, directories=[_SWAGGER_ASSETS], include_in_schema=False),

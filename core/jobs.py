@@ -85,7 +85,7 @@ __all__ = (
 P = ParamSpec("P")
 T = TypeVar("T")
 
-JOB_MODULES: tuple[str, ...] = ()
+JOB_MODULES: tuple[str, ...] = ("dispatch.tasks",)
 """Modules that declare the platform's jobs, imported by ``configure_broker`` so that the web app and
 ``freight worker`` know the same jobs (``dispatch.tasks`` joins when the planning job lands)."""
 

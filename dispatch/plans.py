@@ -1,0 +1,340 @@
+"""Planning runs: a carrier asks for a plan, a background job solves it, the carrier accepts it.
+
+The job (``dispatch.tasks.plan_dispatch``) builds the problem from the carrier's fleet, runs the
+solver in a thread and writes its progress to the plan row about twice a second, then stores the
+plan. Accepting a done plan turns its runs into assignments (one per planned move, in run order)
+and marks the moves planned; the previously accepted plan is superseded. Re-planning keeps the
+accepted runs in which a move has started as fixed runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from core.errors import InvalidStateError, NotFoundError
+from core.types import InputStruct, OutputStruct
+from dispatch.models import DispatchMove
+from dispatch.plan_models import DispatchAssignment, DispatchPlan
+from dispatch.service import build_problem
+from dispatch.solver.dropandhook import SolveProgress, solve
+from dispatch.solver.matrix import matrix_for
+from dispatch.solver.problem import ActivityKind, Plan, Problem, Run
+
+__all__ = (
+    "AssignmentRead",
+    "PlanCreate",
+    "PlanProgress",
+    "PlanRead",
+    "accept_plan",
+    "create_plan",
+    "get_plan",
+    "list_plans",
+    "run_plan",
+)
+
+PROGRESS_INTERVAL_S = 0.5
+"""How often a running plan's progress is written."""
+
+
+class PlanCreate(InputStruct, frozen=True):
+    """A request for a plan of the carrier's open moves."""
+
+    start: datetime | None = None
+    """Plan from this instant (RFC 3339 with offset); now when omitted."""
+    horizon_hours: float = msgspec.field(default=24.0)
+    time_limit_s: float = 30.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.start is not None and self.start.tzinfo is None:
+            raise ValueError("start: needs a UTC offset")
+        if not 1 <= self.horizon_hours <= 72:
+            raise ValueError("horizon_hours: must be between 1 and 72")
+        if not 1 <= self.time_limit_s <= 300:
+            raise ValueError("time_limit_s: must be between 1 and 300")
+        if not 0 <= self.seed < 2**31:
+            raise ValueError("seed: must be between 0 and 2147483647")
+
+
+class PlanProgress(OutputStruct, frozen=True):
+    """The best plan so far while the solver runs."""
+
+    elapsed_s: float
+    objective: int
+    tractors: int
+    unassigned: int
+
+
+class AssignmentRead(OutputStruct, frozen=True):
+    """A move of an accepted plan and who performs it when."""
+
+    move_id: int
+    tractor_id: int
+    driver_id: int | None
+    trailer_id: int | None
+    sequence: int
+    planned_hook_at: datetime | None
+    planned_drop_at: datetime | None
+    waybill_number: str | None
+    leg_index: int | None
+
+
+class PlanRead(OutputStruct, frozen=True):
+    """A planning run: its state, progress and, once done, the plan."""
+
+    id: uuid.UUID
+    status: str
+    start: datetime
+    horizon_hours: float
+    time_limit_s: float
+    seed: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    accepted_at: datetime | None
+    progress: PlanProgress | None
+    plan: Plan | None
+    error: str | None
+    assignments: list[AssignmentRead] | None = None
+
+
+def _read(row: DispatchPlan, assignments: list[DispatchAssignment] | None = None) -> PlanRead:
+    return PlanRead(
+        id=row.id,
+        status=row.status,
+        start=row.start,
+        horizon_hours=row.horizon_hours,
+        time_limit_s=row.time_limit_s,
+        seed=row.seed,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        accepted_at=row.accepted_at,
+        progress=msgspec.convert(row.progress, PlanProgress) if row.progress else None,
+        plan=msgspec.convert(row.plan, Plan) if row.plan else None,
+        error=row.error,
+        assignments=None
+        if assignments is None
+        else [
+            AssignmentRead(
+                move_id=a.move_id,
+                tractor_id=a.tractor_id,
+                driver_id=a.driver_id,
+                trailer_id=a.trailer_id,
+                sequence=a.sequence,
+                planned_hook_at=a.planned_hook_at,
+                planned_drop_at=a.planned_drop_at,
+                waybill_number=a.waybill_number,
+                leg_index=a.leg_index,
+            )
+            for a in assignments
+        ],
+    )
+
+
+async def create_plan(session: AsyncSession, *, carrier_id: uuid.UUID, data: PlanCreate) -> PlanRead:
+    """A queued planning run (the caller commits, then enqueues the job)."""
+    row = DispatchPlan(
+        carrier_id=carrier_id,
+        start=data.start or datetime.now(UTC),
+        horizon_hours=data.horizon_hours,
+        time_limit_s=data.time_limit_s,
+        seed=data.seed,
+    )
+    session.add(row)
+    await session.flush()
+    return _read(row)
+
+
+async def _load(session: AsyncSession, *, carrier_id: uuid.UUID, plan_id: uuid.UUID) -> DispatchPlan:
+    row = await session.get(DispatchPlan, plan_id)
+    if row is None or row.carrier_id != carrier_id:
+        raise NotFoundError(f"no plan {plan_id}")
+    return row
+
+
+async def get_plan(session: AsyncSession, *, carrier_id: uuid.UUID, plan_id: uuid.UUID) -> PlanRead:
+    """One of the carrier's plans (with its assignments once accepted)."""
+    row = await _load(session, carrier_id=carrier_id, plan_id=plan_id)
+    return _read(row, await _assignments(session, row.id) if row.status == "accepted" else None)
+
+
+async def list_plans(session: AsyncSession, *, carrier_id: uuid.UUID, limit: int) -> list[PlanRead]:
+    """The carrier's latest plans, newest first (without the plans themselves)."""
+    rows = await session.scalars(
+        sa.select(DispatchPlan)
+        .where(col(DispatchPlan.carrier_id) == carrier_id)
+        .order_by(col(DispatchPlan.created_at).desc())
+        .limit(limit)
+    )
+    return [msgspec.structs.replace(_read(row), plan=None) for row in rows]
+
+
+async def _assignments(session: AsyncSession, plan_id: uuid.UUID) -> list[DispatchAssignment]:
+    rows = await session.scalars(
+        sa.select(DispatchAssignment)
+        .where(col(DispatchAssignment.plan_id) == plan_id)
+        .order_by(col(DispatchAssignment.tractor_id), col(DispatchAssignment.sequence))
+    )
+    return list(rows)
+
+
+async def accept_plan(session: AsyncSession, *, carrier_id: uuid.UUID, plan_id: uuid.UUID) -> PlanRead:
+    """Turn a done plan into assignments and mark its moves planned; the previous accepted plan is superseded."""
+    row = await _load(session, carrier_id=carrier_id, plan_id=plan_id)
+    if row.status != "done" or row.plan is None:
+        raise InvalidStateError(f"only a done plan can be accepted; this one is {row.status}")
+    plan = msgspec.convert(row.plan, Plan)
+    previous = await session.scalars(
+        sa.select(DispatchPlan).where(
+            col(DispatchPlan.carrier_id) == carrier_id, col(DispatchPlan.status) == "accepted"
+        )
+    )
+    for old in previous:
+        old.status = "superseded"
+        await session.execute(sa.delete(DispatchAssignment).where(col(DispatchAssignment.plan_id) == old.id))
+    moves = {
+        move.id: move
+        for move in await session.scalars(sa.select(DispatchMove).where(col(DispatchMove.carrier_id) == carrier_id))
+    }
+    for run in plan.runs:
+        for sequence, move_id in enumerate(run.moves, start=1):
+            move = moves.get(int(move_id))
+            if move is None:
+                continue
+            hook, drop = _handling(run, move_id)
+            session.add(
+                DispatchAssignment(
+                    plan_id=row.id,
+                    carrier_id=carrier_id,
+                    tractor_id=int(run.tractor_id),
+                    driver_id=int(run.driver_id) if run.driver_id else None,
+                    move_id=int(move_id),
+                    sequence=sequence,
+                    trailer_id=int(hook.trailer_id) if hook is not None and hook.trailer_id else None,
+                    planned_hook_at=hook.start if hook is not None else None,
+                    planned_drop_at=drop.end if drop is not None else None,
+                    waybill_number=move.waybill_number,
+                    leg_index=move.leg_index,
+                )
+            )
+            if move.status == "open":
+                move.status = "planned"
+    row.status = "accepted"
+    row.accepted_at = datetime.now(UTC)
+    await session.flush()
+    return _read(row, await _assignments(session, row.id))
+
+
+def _handling(run: Run, move_id: str) -> tuple[Any, Any]:
+    hook = next((a for a in run.activities if a.kind == ActivityKind.HOOK and a.move_id == move_id), None)
+    drop = next((a for a in run.activities if a.kind == ActivityKind.DROP and a.move_id == move_id), None)
+    return hook, drop
+
+
+async def _started_runs(session: AsyncSession, carrier_id: uuid.UUID) -> tuple[Run, ...]:
+    """Runs of the accepted plan in which a move is in progress or done: kept as they are."""
+    accepted = await session.scalar(
+        sa.select(DispatchPlan).where(
+            col(DispatchPlan.carrier_id) == carrier_id, col(DispatchPlan.status) == "accepted"
+        )
+    )
+    if accepted is None or accepted.plan is None:
+        return ()
+    started = {
+        str(move_id)
+        for move_id in await session.scalars(
+            sa.select(col(DispatchMove.id)).where(
+                col(DispatchMove.carrier_id) == carrier_id,
+                col(DispatchMove.status).in_(["in_progress", "done"]),
+            )
+        )
+    }
+    plan = msgspec.convert(accepted.plan, Plan)
+    return tuple(run for run in plan.runs if started & set(run.moves))
+
+
+async def run_plan(session_factory: Callable[[], Any], *, plan_id: uuid.UUID) -> None:
+    """Solve a queued plan and store the result; a failure is stored, never left running."""
+    async with session_factory() as session:
+        row = await session.get(DispatchPlan, plan_id)
+        if row is None or row.status != "queued":
+            return
+        row.status, row.started_at = "running", datetime.now(UTC)
+        try:
+            problem = await build_problem(
+                session, carrier_id=row.carrier_id, start=row.start, horizon_hours=row.horizon_hours
+            )
+            fixed = await _started_runs(session, row.carrier_id)
+            problem = msgspec.structs.replace(problem, fixed_runs=fixed)
+        except ValueError as exc:
+            row.status, row.error, row.finished_at = "failed", str(exc), datetime.now(UTC)
+            await session.commit()
+            return
+        row.problem = msgspec.to_builtins(problem)
+        await session.commit()
+        time_limit_s, seed = row.time_limit_s, row.seed
+    try:
+        plan = await _solve_with_progress(session_factory, plan_id, problem, time_limit_s, seed)
+    except Exception as exc:  # a failed run must say why, not stay "running"
+        await _finish(session_factory, plan_id, status="failed", error=f"{type(exc).__name__}: {exc}")
+        raise
+    await _finish(session_factory, plan_id, status="done", plan=plan)
+
+
+async def _solve_with_progress(
+    session_factory: Callable[[], Any], plan_id: uuid.UUID, problem: Problem, time_limit_s: float, seed: int
+) -> Plan:
+    latest: list[SolveProgress] = []
+    matrix = await asyncio.to_thread(matrix_for, problem.places, problem.matrix)
+    solving = asyncio.create_task(
+        asyncio.to_thread(
+            solve, problem, time_limit_s=time_limit_s, seed=seed, matrix=matrix, on_progress=latest.append
+        )
+    )
+    written = 0
+    while not solving.done():
+        await asyncio.wait([solving], timeout=PROGRESS_INTERVAL_S)
+        if len(latest) > written:
+            written = len(latest)
+            async with session_factory() as session:
+                row = await session.get(DispatchPlan, plan_id)
+                if row is not None:
+                    row.progress = msgspec.to_builtins(latest[-1])
+                    await session.commit()
+    return await solving
+
+
+async def _finish(
+    session_factory: Callable[[], Any],
+    plan_id: uuid.UUID,
+    *,
+    status: str,
+    plan: Plan | None = None,
+    error: str | None = None,
+) -> None:
+    async with session_factory() as session:
+        row = await session.get(DispatchPlan, plan_id)
+        if row is None:
+            return
+        row.status, row.error, row.finished_at = status, error, datetime.now(UTC)
+        if plan is not None:
+            row.plan = msgspec.to_builtins(plan)
+            if row.progress is None:
+                summary = plan.summary
+                row.progress = {
+                    "elapsed_s": row.time_limit_s,
+                    "objective": summary.objective,
+                    "tractors": summary.tractors_used,
+                    "unassigned": summary.moves_unassigned,
+                }
+        await session.commit()

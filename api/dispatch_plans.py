@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
+from litestar.openapi.spec import Example
 from litestar.params import Body, PathParameter, QueryParameter, SkipValidation
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
@@ -27,6 +28,12 @@ PlanCreateBody = SkipValidation[
         PlanCreate,
         Body(
             description="When to plan from, how far ahead and how long the solver may search",
+            examples=[
+                Example(
+                    summary="Plan tomorrow's day shift in 30 s",
+                    value={"start": "2026-12-03T06:00:00+08:00", "horizon_hours": 16, "time_limit_s": 30},
+                )
+            ],
         ),
     ]
 ]

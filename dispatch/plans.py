@@ -10,6 +10,9 @@ accepted runs in which a move has started as fixed runs.
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+import queue
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -294,24 +297,61 @@ async def run_plan(session_factory: Callable[[], Any], *, plan_id: uuid.UUID) ->
 async def _solve_with_progress(
     session_factory: Callable[[], Any], plan_id: uuid.UUID, problem: Problem, time_limit_s: float, seed: int
 ) -> Plan:
-    latest: list[SolveProgress] = []
-    matrix = await asyncio.to_thread(matrix_for, problem.places, problem.matrix)
-    solving = asyncio.create_task(
-        asyncio.to_thread(
-            solve, problem, time_limit_s=time_limit_s, seed=seed, matrix=matrix, on_progress=latest.append
-        )
+    """Solve in a child process (OR-Tools holds the GIL, which would stall the web app that runs the
+    job on the embedded default) and write its progress to the plan row as it comes."""
+    context = multiprocessing.get_context("spawn")
+    messages = context.Queue()
+    child = context.Process(
+        target=_solve_in_child,
+        args=(msgspec.json.encode(problem), time_limit_s, seed, messages),
+        name=f"plan-{plan_id}",
+        daemon=True,
     )
-    written = 0
-    while not solving.done():
-        await asyncio.wait([solving], timeout=PROGRESS_INTERVAL_S)
-        if len(latest) > written:
-            written = len(latest)
-            async with session_factory() as session:
-                row = await session.get(DispatchPlan, plan_id)
-                if row is not None:
-                    row.progress = msgspec.to_builtins(latest[-1])
-                    await session.commit()
-    return await solving
+    child.start()
+    try:
+        while True:
+            try:
+                kind, payload = await asyncio.to_thread(messages.get, True, PROGRESS_INTERVAL_S)
+            except queue.Empty:
+                if not child.is_alive() and messages.empty():
+                    raise RuntimeError(f"the solver process ended with exit code {child.exitcode}") from None
+                continue
+            if kind == "plan":
+                return msgspec.json.decode(payload, type=Plan)
+            if kind == "error":
+                raise RuntimeError(payload.decode())
+            await _write_progress(session_factory, plan_id, msgspec.json.decode(payload))
+    finally:
+        await asyncio.to_thread(child.join, 5)
+        if child.is_alive():
+            child.kill()
+
+
+def _solve_in_child(problem_json: bytes, time_limit_s: float, seed: int, messages: Any) -> None:
+    """The child process: solve and send ``("progress" | "plan" | "error", bytes)`` messages."""
+    last = [0.0]
+
+    def report(progress: SolveProgress) -> None:
+        now = time.monotonic()
+        if now - last[0] >= PROGRESS_INTERVAL_S:
+            last[0] = now
+            messages.put(("progress", msgspec.json.encode(progress)))
+
+    try:
+        problem = msgspec.json.decode(problem_json, type=Problem)
+        matrix = matrix_for(problem.places, problem.matrix)
+        plan = solve(problem, time_limit_s=time_limit_s, seed=seed, matrix=matrix, on_progress=report)
+        messages.put(("plan", msgspec.json.encode(plan)))
+    except Exception as exc:  # reported to the parent, which stores it on the plan
+        messages.put(("error", f"{type(exc).__name__}: {exc}".encode()))
+
+
+async def _write_progress(session_factory: Callable[[], Any], plan_id: uuid.UUID, progress: Any) -> None:
+    async with session_factory() as session:
+        row = await session.get(DispatchPlan, plan_id)
+        if row is not None:
+            row.progress = progress
+            await session.commit()
 
 
 async def _finish(

@@ -97,6 +97,6 @@ class DispatchPlanController(Controller):
         responses=problem_responses(400, 401, 403, 404, 409),
     )
     async def accept_plan(self, db_session: DbSession, carrier: Carrier, plan_id: PlanId) -> PlanRead:
-        plan = await plans.accept_plan(db_session, carrier_id=carrier.organisation_id, plan_id=plan_id)
+        plan = await plans.accept_plan(db_session, principal=carrier, plan_id=plan_id)
         await db_session.commit()
         return plan

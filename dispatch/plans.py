@@ -23,14 +23,17 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from core.errors import InvalidStateError, NotFoundError
+from accounts.schemas import Principal
+from core.errors import ForbiddenError, InvalidStateError, NotFoundError, RuleViolationError
 from core.types import InputStruct, OutputStruct
-from dispatch.models import DispatchMove
+from dispatch.models import DispatchMove, DispatchTractor, DispatchTrailer
 from dispatch.plan_models import DispatchAssignment, DispatchPlan
 from dispatch.service import build_problem
 from dispatch.solver.dropandhook import SolveProgress, solve
 from dispatch.solver.matrix import matrix_for
 from dispatch.solver.problem import ActivityKind, Plan, Problem, Run
+from waybill.schemas import LegUpdate
+from waybill.service import leg_equipment, legs_of, load_waybill_for, update_leg
 
 __all__ = (
     "AssignmentRead",
@@ -191,8 +194,13 @@ async def _assignments(session: AsyncSession, plan_id: uuid.UUID) -> list[Dispat
     return list(rows)
 
 
-async def accept_plan(session: AsyncSession, *, carrier_id: uuid.UUID, plan_id: uuid.UUID) -> PlanRead:
-    """Turn a done plan into assignments and mark its moves planned; the previous accepted plan is superseded."""
+async def accept_plan(session: AsyncSession, *, principal: Principal, plan_id: uuid.UUID) -> PlanRead:
+    """Turn a done plan into assignments and mark its moves planned; the previous accepted plan is superseded.
+
+    A move tied to a waybill leg puts its tractor's and trailer's plates on that leg (through the
+    waybill service, so the leg's own rules and audit apply); a leg that can no longer change is left.
+    """
+    carrier_id = principal.organisation_id
     row = await _load(session, carrier_id=carrier_id, plan_id=plan_id)
     if row.status != "done" or row.plan is None:
         raise InvalidStateError(f"only a done plan can be accepted; this one is {row.status}")
@@ -232,10 +240,33 @@ async def accept_plan(session: AsyncSession, *, carrier_id: uuid.UUID, plan_id: 
             )
             if move.status == "open":
                 move.status = "planned"
+            if move.waybill_number and move.leg_index and hook is not None:
+                await _equip_leg(session, principal, move, run.tractor_id, hook.trailer_id)
     row.status = "accepted"
     row.accepted_at = datetime.now(UTC)
     await session.flush()
     return _read(row, await _assignments(session, row.id))
+
+
+async def _equip_leg(
+    session: AsyncSession, principal: Principal, move: DispatchMove, tractor_id: str, trailer_id: str | None
+) -> None:
+    tractor = await session.get(DispatchTractor, int(tractor_id))
+    trailer = await session.get(DispatchTrailer, int(trailer_id)) if trailer_id else None
+    number, sequence = str(move.waybill_number), int(move.leg_index or 0)
+    try:
+        waybill = await load_waybill_for(session, principal=principal, number=number)
+        leg = next(leg for leg in await legs_of(session, int(waybill.id or 0)) if leg.sequence == sequence)
+        equipment = msgspec.structs.replace(
+            leg_equipment(leg),
+            vehicle_plate=tractor.plate if tractor is not None else None,
+            trailer_plate=trailer.plate if trailer is not None else None,
+        )
+        await update_leg(
+            session, principal=principal, number=number, sequence=sequence, update=LegUpdate(equipment=equipment)
+        )
+    except (StopIteration, NotFoundError, ForbiddenError, InvalidStateError, RuleViolationError, ValueError):
+        return  # the leg is gone, not the carrier's, finished, or already carries these plates
 
 
 def _handling(run: Run, move_id: str) -> tuple[Any, Any]:

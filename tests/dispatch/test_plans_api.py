@@ -15,6 +15,7 @@ from dispatch.solver.plan_check import find_plan_violations
 from dispatch.solver.problem import Plan, Problem
 from tests.conftest import Org
 from tests.dispatch.test_fleet_api import BASE, Fleet, assert_problem
+from tests.factories import waybill_body, with_carrier
 
 DAY_START = "2026-12-03T06:00:00+08:00"
 
@@ -121,3 +122,19 @@ async def test_only_carriers_plan_and_bad_requests_are_refused(client: Any, carr
         await client.post(f"{BASE}/plans", json={"start": "2026-12-03T06:00:00"}, headers=carrier.headers), 400
     )
     assert_problem(await client.post(f"{BASE}/plans", json={"colour": "red"}, headers=carrier.headers), 400)
+
+
+async def test_accepting_puts_the_tractor_and_trailer_on_the_waybill_leg(
+    client: Any, carrier: Org, shipper: Org
+) -> None:
+    fleet = await Fleet(client, carrier).build()
+    body = with_carrier(waybill_body(), 1, carrier.uscc, carrier.principal.name)
+    number = (await client.post("/v1/waybills", json=body, headers=shipper.headers)).json()["number"]
+    await fleet.post("moves", fleet.move_body(waybill_number=number, leg_index=1))
+    result = await plan_until_done(client, carrier)
+    accepted = await client.post(f"{BASE}/plans/{result['id']}/accept", headers=carrier.headers)
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["assignments"][0]["waybill_number"] == number
+    waybill = (await client.get(f"/v1/waybills/{number}", headers=carrier.headers)).json()
+    equipment = waybill["legs"][0]["equipment"]
+    assert (equipment["vehicle_plate"], equipment["trailer_plate"]) == (fleet.tractor["plate"], fleet.trailer["plate"])

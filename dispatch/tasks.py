@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import create_engine, create_session_factory
 from core.jobs import job, job_settings, run_async
@@ -23,14 +19,7 @@ def plan_dispatch(plan_id: str) -> None:
 
 async def _plan(plan_id: uuid.UUID) -> None:
     engine = create_engine(job_settings())
-    factory = create_session_factory(engine)
-
-    @asynccontextmanager
-    async def session() -> AsyncIterator[AsyncSession]:
-        async with factory() as opened:
-            yield opened
-
     try:
-        await run_plan(session, plan_id=plan_id)
+        await run_plan(create_session_factory(engine), plan_id=plan_id)
     finally:
         await engine.dispose()

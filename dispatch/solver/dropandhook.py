@@ -46,7 +46,6 @@ from dispatch.solver.problem import (
     Move,
     MoveKind,
     Plan,
-    PlanSummary,
     Problem,
     Qualification,
     Run,
@@ -55,6 +54,7 @@ from dispatch.solver.problem import (
     Unassigned,
     UnassignedReason,
 )
+from dispatch.solver.summary import summarise
 from dispatch.solver.timeline import Leg, RunState, Timeline, append_move, close_run, start_run, to_run
 from dispatch.solver.windows import (
     Interval,
@@ -475,9 +475,7 @@ def _drop_dependants(problem: Problem, prepared: _Prepared) -> None:
         for task in prepared.tasks:
             after = task.move.after_move
             if after and after in prepared.unassigned and task.move.id not in prepared.unassigned:
-                prepared.unassigned[task.move.id] = _unassigned(
-                    task.move, UnassignedReason.DEPENDS_ON_UNASSIGNED, f"it follows move {after}, which is not planned"
-                )
+                prepared.unassigned[task.move.id] = _follows_unplanned(task.move)
                 changed = True
             if task.move.id not in prepared.unassigned:
                 remaining.append(task)
@@ -486,6 +484,12 @@ def _drop_dependants(problem: Problem, prepared: _Prepared) -> None:
 
 def _unassigned(move: Move, reason: UnassignedReason, detail: str) -> Unassigned:
     return Unassigned(move_id=move.id, reason=reason, detail=detail)
+
+
+def _follows_unplanned(move: Move) -> Unassigned:
+    return _unassigned(
+        move, UnassignedReason.DEPENDS_ON_UNASSIGNED, f"it follows move {move.after_move}, which is not planned"
+    )
 
 
 # The OR-Tools model.
@@ -873,17 +877,7 @@ def _plan(
     for task in prepared.tasks:
         if task.move.id not in planned and task.move.id not in unassigned:
             unassigned[task.move.id] = _why_left_out(task, planned, prepared)
-    late = _late_moves(problem, runs)
-    summary = PlanSummary(
-        tractors_used=len(runs),
-        moves_planned=len(planned),
-        moves_unassigned=len(unassigned),
-        late_moves=len(late),
-        km=sum(run.km for run in runs),
-        deadhead_km=sum(run.deadhead_km for run in runs),
-        duty_minutes=round(sum(_duty_minutes(run) for run in runs), 1),
-        objective=objective,
-    )
+    summary = summarise(problem, runs, unassigned=len(unassigned), objective=objective)
     ordered = [unassigned[move.id] for move in problem.moves if move.id in unassigned]
     return Plan(runs=tuple(runs), unassigned=tuple(ordered), summary=summary, solver=solver)
 
@@ -954,9 +948,7 @@ def _lay_out(
     for task in prepared.tasks:
         after = task.move.after_move
         if after and after in unassigned and task.move.id not in unassigned:
-            unassigned[task.move.id] = _unassigned(
-                task.move, UnassignedReason.DEPENDS_ON_UNASSIGNED, f"it follows move {after}, which is not planned"
-            )
+            unassigned[task.move.id] = _follows_unplanned(task.move)
     return _Scheduled(runs=runs, unassigned=unassigned)
 
 
@@ -1036,10 +1028,7 @@ def _leg(problem: Problem, task: _Task, drops: dict[str, tuple[int, str]], *, no
 
 def _no_longer_fits(task: _Task, waiting_for_another_move: bool) -> Unassigned:
     if waiting_for_another_move:
-        after = task.move.after_move
-        return _unassigned(
-            task.move, UnassignedReason.DEPENDS_ON_UNASSIGNED, f"it follows move {after}, which is not planned"
-        )
+        return _follows_unplanned(task.move)
     return _unassigned(
         task.move,
         UnassignedReason.FLEET_FULL,
@@ -1050,27 +1039,9 @@ def _no_longer_fits(task: _Task, waiting_for_another_move: bool) -> Unassigned:
 def _why_left_out(task: _Task, planned: set[str], prepared: _Prepared) -> Unassigned:
     after = task.move.after_move
     if after and after not in planned and after not in prepared.known_drops:
-        return _unassigned(
-            task.move, UnassignedReason.DEPENDS_ON_UNASSIGNED, f"it follows move {after}, which is not planned"
-        )
+        return _follows_unplanned(task.move)
     return _unassigned(
         task.move,
         UnassignedReason.FLEET_FULL,
         "no tractor has room for it within its shift, the time windows and the driving-hours limits",
     )
-
-
-def _late_moves(problem: Problem, runs: Sequence[Run]) -> list[str]:
-    due = {move.id: move.deliver_by for move in problem.moves if move.deliver_by is not None}
-    return [
-        activity.move_id
-        for run in runs
-        for activity in run.activities
-        if activity.kind == ActivityKind.DROP and activity.move_id in due and activity.end > due[activity.move_id]
-    ]
-
-
-def _duty_minutes(run: Run) -> float:
-    if not run.activities:
-        return 0.0
-    return (run.activities[-1].end - run.activities[0].start).total_seconds() / 60

@@ -19,7 +19,6 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from dispatch.solver.matrix import TravelMatrix, great_circle_matrix
 from dispatch.solver.problem import (
@@ -27,7 +26,6 @@ from dispatch.solver.problem import (
     Move,
     MoveKind,
     Plan,
-    PlanSummary,
     Problem,
     Qualification,
     Run,
@@ -36,6 +34,7 @@ from dispatch.solver.problem import (
     Unassigned,
     UnassignedReason,
 )
+from dispatch.solver.summary import summarise
 from dispatch.solver.timeline import Leg, Limits, RunState, Timeline, append_move, close_run, start_run, to_run
 
 __all__ = ("SOLVER_NAME", "plan_greedy")
@@ -43,9 +42,6 @@ __all__ = ("SOLVER_NAME", "plan_greedy")
 SOLVER_NAME = "greedy"
 POSITION_TRAILERS_TRIED = 4
 """Empty trailers (nearest to the destination first) a position move tries before giving up."""
-
-LATE_TOLERANCE = timedelta(seconds=1)
-"""A drop this close after the promise is on time (the checker's slack on times)."""
 
 _NEVER = 10**12
 
@@ -502,7 +498,10 @@ def _plan(dispatch: _Dispatch) -> Plan:
         dispatch.unassigned[move.id] for move in dispatch.problem.moves if move.id in dispatch.unassigned
     )
     return Plan(
-        runs=tuple(runs), unassigned=unassigned, summary=_summary(dispatch, runs, unassigned), solver=SOLVER_NAME
+        runs=tuple(runs),
+        unassigned=unassigned,
+        summary=summarise(dispatch.problem, runs, unassigned=len(unassigned)),
+        solver=SOLVER_NAME,
     )
 
 
@@ -515,23 +514,3 @@ def _closed_runs(dispatch: _Dispatch) -> Iterator[Run]:
         if closed is None:  # cannot happen: every appended move kept the drive home within limits
             raise RuntimeError(f"tractor {tractor_id}: the run cannot return home")
         yield to_run(dispatch.timeline, closed)
-
-
-def _summary(dispatch: _Dispatch, runs: list[Run], unassigned: tuple[Unassigned, ...]) -> PlanSummary:
-    return PlanSummary(
-        tractors_used=len(runs),
-        moves_planned=sum(len(run.moves) for run in runs),
-        moves_unassigned=len(unassigned),
-        late_moves=sum(1 for run in runs for move_id in run.moves if _is_late(dispatch, run, move_id)),
-        km=sum(run.km for run in runs),
-        deadhead_km=sum(run.deadhead_km for run in runs),
-        duty_minutes=sum((run.activities[-1].end - run.activities[0].start).total_seconds() / 60 for run in runs),
-    )
-
-
-def _is_late(dispatch: _Dispatch, run: Run, move_id: str) -> bool:
-    move = dispatch.moves.get(move_id)
-    if move is None or move.deliver_by is None:
-        return False
-    drops = [a.end for a in run.activities if a.kind is ActivityKind.DROP and a.move_id == move_id]
-    return bool(drops) and drops[-1] > move.deliver_by + LATE_TOLERANCE

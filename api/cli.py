@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 import uuid
 from pathlib import Path
@@ -11,24 +10,12 @@ from pathlib import Path
 import click
 
 from accounts.schemas import OrganisationCreate, OrganisationRead
+from core.cli import database_option, set_database
 from core.logging import configure_logging
 from core.settings import get_settings
+from integrations.cli import consume, partners, relay
 
 __all__ = ("main",)
-
-
-def _set_database(database_url: str | None) -> None:
-    if database_url:
-        os.environ["FREIGHT_DATABASE_URL"] = database_url
-        get_settings.cache_clear()
-
-
-database_option = click.option(
-    "--database-url",
-    envvar="FREIGHT_DATABASE_URL",
-    default=None,
-    help="Database URL (default: FREIGHT_DATABASE_URL, else ./freight.db).",
-)
 
 
 @click.group()
@@ -43,7 +30,7 @@ def main() -> None:
 @database_option
 def serve(host: str, port: int, workers: int, database_url: str | None) -> None:
     """Migrate the database to the newest schema, then serve the HTTP API."""
-    _set_database(database_url)
+    set_database(database_url)
     settings = get_settings()
     from core.migrate import upgrade_database
 
@@ -88,7 +75,7 @@ def db() -> None:
 @database_option
 def db_upgrade(revision: str, database_url: str | None) -> None:
     """Apply the migrations up to REVISION."""
-    _set_database(database_url)
+    set_database(database_url)
     from core.migrate import upgrade_database
 
     upgrade_database(get_settings().database_url, revision)
@@ -112,7 +99,7 @@ def orgs() -> None:
 @database_option
 def orgs_create(name: str, role: str, uscc: str, places: tuple[str, ...], database_url: str | None) -> None:
     """Create an organisation; its new API key is the last line printed (shown once)."""
-    _set_database(database_url)
+    set_database(database_url)
     import msgspec
 
     try:
@@ -156,7 +143,7 @@ async def _create_organisation(data: OrganisationCreate) -> tuple[OrganisationRe
 @database_option
 def orgs_revoke_key(organisation_id: uuid.UUID, key_id: uuid.UUID, database_url: str | None) -> None:
     """Revoke an API key of an organisation."""
-    _set_database(database_url)
+    set_database(database_url)
 
     async def revoke() -> None:
         from accounts import service
@@ -189,7 +176,7 @@ def deliveries() -> None:
 @database_option
 def deliveries_run(once: bool, interval: float, database_url: str | None) -> None:
     """Send due callback deliveries, retrying failures with backoff (until the outbox relay replaces it)."""
-    _set_database(database_url)
+    set_database(database_url)
 
     async def run() -> None:
         import httpx
@@ -229,7 +216,7 @@ def worker(threads: int, queues: tuple[str, ...], database_url: str | None) -> N
 
     Without FREIGHT_AMQP_URL the web app runs the jobs itself and no worker is needed.
     """
-    _set_database(database_url)
+    set_database(database_url)
     settings = get_settings()
     if not settings.amqp_url:
         raise click.ClickException("FREIGHT_AMQP_URL is not set: `freight serve` runs the jobs in-process")
@@ -332,7 +319,7 @@ def _solve_lilim(problem: Path, *, time_limit_s: float, seed: int, as_json: bool
 @database_option
 def demo(host: str, port: int, no_serve: bool, database_url: str | None) -> None:
     """Seed Pearl River Delta demo data, print API keys and URLs, then serve."""
-    _set_database(database_url)
+    set_database(database_url)
     settings = get_settings()
     from api.demo import seed_demo
     from core.migrate import upgrade_database
@@ -353,6 +340,11 @@ def demo(host: str, port: int, no_serve: bool, database_url: str | None) -> None
     sys.stdout.flush()
     if not no_serve:
         _run_server(host, port, 1)
+
+
+main.add_command(relay)
+main.add_command(consume)
+main.add_command(partners)
 
 
 if __name__ == "__main__":

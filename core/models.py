@@ -3,6 +3,7 @@
 from accounts.models import ApiKey, Organisation, OrganisationPlace
 from dispatch.models import DispatchDriver, DispatchMove, DispatchPlace, DispatchTractor, DispatchTrailer
 from dispatch.plan_models import DispatchAssignment, DispatchPlan
+from integrations.models import InboxMessage, OutboxMessage, Partner, VehiclePosition
 from waybill.models import (
     AccessLogEntry,
     ChainLink,
@@ -29,11 +30,15 @@ __all__ = (
     "DispatchTrailer",
     "EventSubscription",
     "IdempotencyRecord",
+    "InboxMessage",
     "Organisation",
     "OrganisationPlace",
+    "OutboxMessage",
+    "Partner",
     "SubscriptionDelivery",
     "TransportEvent",
     "TransportLeg",
+    "VehiclePosition",
     "Waybill",
     "WaybillChange",
     "WaybillVersion",

@@ -45,6 +45,15 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     """RabbitMQ URL of the background-job broker, e.g. ``amqp://user:password@host:5672/%2F``: the web
     app only enqueues and ``freight worker`` runs the jobs. Unset (the embedded default): each web
     server process runs the jobs itself, in memory, and jobs still queued at shutdown are lost."""
+    partner_amqp_url: str | None = None
+    """RabbitMQ URL of the partner exchange (terminals, customs, the national node); defaults to
+    ``amqp_url``. Used by ``freight relay``, ``freight consume`` and the simulators."""
+    platform_code: str = "CN44FREIGHT"
+    """Our sender code in messages to the national node and in EDIFACT interchanges."""
+    partner_batch_size: int = 200
+    """Messages a consumer applies in one database transaction (and its prefetch is twice this)."""
+    partner_max_parks: int = 12
+    """Times a message whose waybill is not known yet is parked and retried before it is dead-lettered."""
 
 
 def _env_bool(value: str) -> bool:

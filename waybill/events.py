@@ -21,6 +21,7 @@ from accounts.models import Organisation, OrganisationPlace
 from accounts.schemas import OrganisationRole, Principal
 from core.db import utc_builtins, utcnow
 from core.errors import ConflictError, ForbiddenError, InvalidStateError, RuleViolationError
+from integrations.notices import notify_journey_status
 from waybill.chain import append_chain_link, event_payload
 from waybill.event_schemas import (
     CATEGORY_OF,
@@ -252,6 +253,7 @@ async def record_events(
                 earlier_reports[row.external_ref] = row
             new += 1
     if new:
+        previous_status = waybill.status
         _apply_journey(
             session,
             principal,
@@ -260,6 +262,10 @@ async def record_events(
             derive_journey([_leg_facts(leg) for leg in legs], facts, base_status=WaybillStatus(waybill.status)),
             now,
         )
+        if waybill.status != previous_status:
+            await notify_journey_status(
+                session, number=waybill.number, status=waybill.status, previous=previous_status, at=now
+            )
         await session.flush()
     names = me if all(row.organisation_id == principal.organisation_id for row in recorded) else None
     names = names or await _reporter_names(session, recorded)

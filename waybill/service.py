@@ -25,6 +25,7 @@ from core.db import as_utc, utc_builtins, utcnow
 from core.errors import ConflictError, ForbiddenError, InvalidStateError, NotFoundError, RuleViolationError
 from core.identifiers import generate_waybill_number
 from core.signing import platform_signer
+from integrations.notices import notify_waybill_change
 from waybill.chain import LinkKind, append_chain_link, make_link, version_payload
 from waybill.models import (
     AccessLogEntry,
@@ -528,6 +529,8 @@ async def create_waybill(
         updated_at=now,
         issued_at=header["issued_at"],  # type: ignore[arg-type]
     )
+    if not data.draft:
+        await notify_waybill_change(session, created, action="issued")
     return created, True
 
 
@@ -726,6 +729,14 @@ async def list_waybills(
 # --- changing ---------------------------------------------------------------------------------
 
 
+async def _flush_and_notify(session: AsyncSession, waybill: Waybill, action: str) -> WaybillRead:
+    """Write the change, and stage in the same transaction what partners must hear about it."""
+    await session.flush()
+    read = await _read_full(session, waybill)
+    await notify_waybill_change(session, read, action=action)
+    return read
+
+
 async def issue_waybill(session: AsyncSession, *, principal: Principal, number: str) -> WaybillRead:
     """Issue a draft: from now on carriers and authorities see it."""
     waybill = await _load(session, principal, number, for_update=True)
@@ -738,8 +749,7 @@ async def issue_waybill(session: AsyncSession, *, principal: Principal, number: 
     waybill.updated_at = now
     assert waybill.id is not None
     _record_change(session, principal, waybill.id, "issued", version=waybill.version, at=now)
-    await session.flush()
-    return await _read_full(session, waybill)
+    return await _flush_and_notify(session, waybill, "issued")
 
 
 def _amended_document(current: WaybillDocument, amendment: WaybillAmendment) -> WaybillDocument:
@@ -827,8 +837,7 @@ async def amend_waybill(
         detail={"reason": amendment.reason, "fields": changed},
         at=now,
     )
-    await session.flush()
-    return await _read_full(session, waybill)
+    return await _flush_and_notify(session, waybill, "amended")
 
 
 async def cancel_waybill(
@@ -857,8 +866,7 @@ async def cancel_waybill(
         detail={"reason_code": cancellation.reason_code.value, "note": cancellation.note},
         at=now,
     )
-    await session.flush()
-    return await _read_full(session, waybill)
+    return await _flush_and_notify(session, waybill, "cancelled")
 
 
 async def _load_leg(session: AsyncSession, waybill: Waybill, sequence: int) -> TransportLeg:
@@ -944,5 +952,4 @@ async def update_leg(
         },
         at=now,
     )
-    await session.flush()
-    return await _read_full(session, waybill)
+    return await _flush_and_notify(session, waybill, "leg_updated")

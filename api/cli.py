@@ -14,6 +14,7 @@ from core.cli import database_option, set_database
 from core.logging import configure_logging
 from core.settings import get_settings
 from integrations.cli import consume, partners, relay
+from integrations.edifact.cli import edi
 
 __all__ = ("main",)
 
@@ -342,6 +343,7 @@ def demo(host: str, port: int, no_serve: bool, database_url: str | None) -> None
         _run_server(host, port, 1)
 
 
+main.add_command(edi)
 main.add_command(relay)
 main.add_command(consume)
 main.add_command(partners)

@@ -52,6 +52,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     """Our sender code in messages to the national node and in EDIFACT interchanges."""
     partner_batch_size: int = 200
     """Messages a consumer applies in one database transaction (and its prefetch is twice this)."""
+    partner_retry_ms: int = 5_000
+    """How long a parked partner message waits before it is tried again (the TTL of its retry queue)."""
     partner_max_parks: int = 12
     """Times a message whose waybill is not known yet is parked and retried before it is dead-lettered."""
 

@@ -41,7 +41,7 @@ def relay(batch_size: int, no_callbacks: bool, database_url: str | None) -> None
     from integrations.runner import declare_partner_topology, load_partners, partner_amqp_url, relay_and_deliver
 
     codes = [p.code for p in asyncio.run(load_partners(settings))]
-    declare_partner_topology(partner_amqp_url(settings), codes)
+    declare_partner_topology(partner_amqp_url(settings), codes, retry_ms=settings.partner_retry_ms)
 
     async def run() -> None:
         stop = asyncio.Event()
@@ -68,7 +68,7 @@ def consume(codes: tuple[str, ...], threads: int, database_url: str | None) -> N
     chosen = asyncio.run(load_partners(settings, codes))
     if not chosen:
         raise click.ClickException("no partners registered: add one with `freight partners add`")
-    declare_partner_topology(partner_amqp_url(settings), [p.code for p in chosen])
+    declare_partner_topology(partner_amqp_url(settings), [p.code for p in chosen], retry_ms=settings.partner_retry_ms)
     group = start_consumers(settings, chosen, threads_per_queue=threads)
     _stop_on_signals(group.stop)
     click.echo(f"consuming {', '.join(p.code for p in chosen)} ({threads} thread(s) each); Ctrl-C stops")

@@ -91,18 +91,39 @@ def pre_advice_of(waybill: WaybillRead, leg: LegRead) -> PreAdvice:
     )
 
 
+def _coparn(advice: PreAdvice, *, sender: str, recipient: str, reference: uuid.UUID) -> bytes | None:
+    """The pre-advice as an EDIFACT COPARN, or ``None`` when it lacks what a COPARN needs (an arrival time)."""
+    from integrations.edifact.writer import coparn_preadvice  # EDIFACT is loaded only where it is used
+
+    if advice.expected_arrival is None:
+        return None
+    try:
+        text = coparn_preadvice(
+            sender=sender,
+            recipient=recipient,
+            interchange_ref=reference.hex[:14].upper(),
+            message_ref=reference.hex[14:28].upper(),
+            terminal_locode=advice.terminal_locode,
+            expected_arrival=advice.expected_arrival,
+            full=True,
+            truck_plate=advice.vehicle_plate,
+            container_number=advice.container_number,
+            trailer_plate=None if advice.container_number else advice.trailer_plate,
+            booking=advice.shipper_reference,
+            waybill=advice.waybill_number,
+        )
+    except ValueError:
+        return None
+    return text.encode()
+
+
 def _stage_pre_advice(session: AsyncSession, terminal: Partner, advice: PreAdvice) -> None:
     message_id = uuid.uuid4()
+    body, content_type = None, "application/edifact"
     if terminal.message_format == "edifact":
-        from integrations.edifact.writer import coparn_for_pre_advice
-
-        body = coparn_for_pre_advice(
-            advice, sender=get_settings().platform_code, recipient=terminal.code, reference=message_id
-        ).encode()
-        content_type = "application/edifact"
-    else:
-        body = msgspec.json.encode(utc_builtins(advice))
-        content_type = "application/json"
+        body = _coparn(advice, sender=get_settings().platform_code, recipient=terminal.code, reference=message_id)
+    if body is None:
+        body, content_type = msgspec.json.encode(utc_builtins(advice)), "application/json"
     stage_message(
         session,
         message_id=message_id,

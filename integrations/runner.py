@@ -39,15 +39,11 @@ def partner_amqp_url(settings: Settings) -> str | None:
     return settings.partner_amqp_url or settings.amqp_url
 
 
-def declare_partner_topology(amqp_url: str | None, codes: Sequence[str], *, retry_ms: int | None = None) -> None:
+def declare_partner_topology(amqp_url: str | None, codes: Sequence[str], *, retry_ms: int) -> None:
     """Declare exchanges and the queues of ``codes`` (idempotent)."""
     connection = pika.BlockingConnection(connection_parameters(amqp_url))
     try:
-        channel = connection.channel()
-        if retry_ms is None:
-            declare_topology(channel, codes)
-        else:
-            declare_topology(channel, codes, retry_ms=retry_ms)
+        declare_topology(connection.channel(), codes, retry_ms=retry_ms)
     finally:
         connection.close()
 

@@ -45,11 +45,12 @@ def amqp_channel() -> Iterator[Any]:
     channel = connection.channel()
     channel.confirm_delivery()
     yield channel
-    connection.close()
+    if connection.is_open:
+        connection.close()
 
 
 @pytest.fixture
-async def make_partner(session_factory: Any, make_org: Any, amqp_channel: Any) -> AsyncIterator[Any]:
+async def make_partner(session_factory: Any, make_org: Any) -> AsyncIterator[Any]:
     """Register a partner with a fresh code and declare its queues (deleted afterwards)."""
     codes: list[str] = []
 
@@ -78,10 +79,13 @@ async def make_partner(session_factory: Any, make_org: Any, amqp_channel: Any) -
     async with session_factory() as session:
         await session.execute(sa.update(Partner).where(col(Partner.code).in_(codes)).values(active=False))
         await session.commit()
+    connection = pika.BlockingConnection(pika.URLParameters(AMQP_URL))  # the test may have restarted the broker
+    channel = connection.channel()
     for code in codes:
         for queue in (inbound_queue(code), outbound_queue(code)):
             for name in (queue, dead_letter_queue(queue), retry_queue(queue)):
-                amqp_channel.queue_delete(name)
+                channel.queue_delete(name)
+    connection.close()
 
 
 def publish_inbound(channel: Any, code: str, body: bytes, *, message_id: str | None, content_type: str) -> None:

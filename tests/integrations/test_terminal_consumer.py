@@ -178,3 +178,30 @@ async def test_an_event_the_journey_rules_refuse_is_dead_lettered_with_the_rule(
 
     [(properties, _)] = drain(amqp_channel, dead_letter_queue(inbound_queue(terminal.code)), expect=1)
     assert properties.headers["x-freight-reason"] == "refused: an actual event cannot be in the future"
+
+
+async def test_a_customs_hold_from_cusres_puts_the_cargo_on_hold(
+    database_url: str, make_partner: Any, amqp_channel: Any, client: Any, shipper: Any
+) -> None:
+    customs = await make_partner(PartnerKind.CUSTOMS, locode="CNFOS")
+    container = new_container_number()
+    number = await issued_waybill(client, shipper, container=container)
+    at = datetime.now(SHANGHAI) - timedelta(minutes=20)
+    message = (
+        "UNB+UNOC:3+CNCUSTOMS+CN44FREIGHT+261120:0915+C0001'UNH+1+CUSRES:D:96B:UN'BGM++DEC2026000123+9'"
+        f"DTM+7:{at:%Y%m%d%H%M}:203'LOC+22+CNFOS:139:6'RFF+AAS:{number}'GIS+HLD'"
+        f"EQD+CN+{container}+45G1:102:5+++5'UNT+8+1'UNZ+1+C0001'"
+    ).encode()
+    publish_inbound(amqp_channel, customs.code, message, message_id="cusres-1", content_type="application/edifact")
+
+    group = start_consumers(settings_for(database_url), [customs])
+    try:
+        wait_for(lambda: group.totals().applied >= 1)
+    finally:
+        group.close()
+
+    timeline = (await client.get(f"/v1/waybills/{number}/timeline", headers=shipper.headers)).json()
+    assert timeline["customs_hold"] is True
+    [event] = timeline["events"]
+    assert event["event_type"] == "customs_held"
+    assert event["reported_by"]["uscc"] == customs.principal.uscc

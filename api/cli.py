@@ -176,7 +176,7 @@ def deliveries() -> None:
 @click.option("--interval", default=5.0, show_default=True, type=float, help="Seconds between runs.")
 @database_option
 def deliveries_run(once: bool, interval: float, database_url: str | None) -> None:
-    """Send due callback deliveries, retrying failures with backoff (until the outbox relay replaces it)."""
+    """Send due callback deliveries, retrying failures with backoff (`freight relay` does this too)."""
     set_database(database_url)
 
     async def run() -> None:

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from core.identifiers import WAYBILL_NUMBER_PATTERN
-from integrations.consumer import Incoming, MalformedMessageError, NotYetKnownError
+from integrations.consumer import Incoming, MalformedMessageError, NotYetKnownError, stable_message_id
 from integrations.edifact import EdiEvent, EdiUnreadable, parse_events
 from integrations.partners import PartnerInfo
 from waybill.event_schemas import EventPlace, EventSource, EventType, TransportEventCreate
@@ -124,9 +124,7 @@ class TerminalHandler:
 
     def message_id(self, incoming: Incoming) -> str:
         """The AMQP message id, or the digest of the interchange (the same bytes are the same message)."""
-        if incoming.message_id:
-            return incoming.message_id[:100]
-        return "sha256:" + hashlib.sha256(incoming.body).hexdigest()
+        return stable_message_id(incoming)
 
     def decode(self, incoming: Incoming) -> list[EdiEvent]:
         """The events the interchange maps to."""

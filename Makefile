@@ -38,6 +38,11 @@ bench-dispatch: ## Dispatch benchmarks: Li & Lim instances vs best-known, genera
 	$(UV) run python -m bench.dispatch.lilim
 	$(UV) run python -m bench.dispatch.days
 
+bench-partners: ## Partner exchange: outbox relay vs raw pika publishing, consumers vs raw pika consuming
+	$(UV) run python -m bench.partners.outbound --messages 20000
+	$(UV) run python -m bench.partners.inbound --messages 10000 --kind ack
+	$(UV) run python -m bench.partners.inbound --messages 2000 --kind codeco
+
 revision: ## New migration from the models: make revision m="what changed"
 	$(UV) run alembic revision --autogenerate -m "$(m)"
 
@@ -50,4 +55,4 @@ translations: ## Extract messages into locale/messages.pot, update the .po files
 fonts: ## Cut the vendored Chinese fonts (web/fonts/) from Debian's fonts-noto-cjk (see scripts/subset_fonts.py)
 	$(UV) run python scripts/subset_fonts.py
 
-.PHONY: help demo test serve worker migrate lint format typecheck bench bench-events bench-dispatch revision translations fonts
+.PHONY: help demo test serve worker migrate lint format typecheck bench bench-events bench-dispatch bench-partners revision translations fonts

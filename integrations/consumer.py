@@ -39,7 +39,7 @@ from core.db import create_engine, create_session_factory
 from core.errors import DomainError
 from core.settings import Settings
 from integrations.amqp import connection_parameters
-from integrations.inbox import claim_messages
+from integrations.inbox import claim_messages, release_messages
 from integrations.topology import DEAD_EXCHANGE, RETRY_EXCHANGE
 
 __all__ = (
@@ -116,10 +116,12 @@ class Handler(Protocol):
         """Read the message; raises :class:`MalformedMessageError` when it cannot be read."""
         ...
 
-    async def apply(self, session: AsyncSession, decoded: Any) -> None:
-        """Apply a decoded message in ``session`` (the caller commits).
+    async def apply_many(self, session: AsyncSession, decoded: list[Any]) -> dict[int, str]:
+        """Apply decoded messages in ``session`` (the caller commits), as few statements as it can.
 
-        Raises :class:`NotYetKnownError` to park it, a ``DomainError`` to refuse it for good.
+        Returns the messages to park (their index → why: what they are about is not known yet); those
+        must leave nothing behind. Raises a ``DomainError`` or :class:`MalformedMessageError` to refuse
+        the lot: the consumer then applies the messages one at a time to find the one at fault.
         """
         ...
 
@@ -292,12 +294,14 @@ class PartnerConsumer:
         try:
             async with factory() as session, session.begin():
                 new = await claim_messages(session, self.handler.consumer, [m for _, m, _ in readable])
-                for _incoming, message_id, decoded in readable:
-                    if message_id in new:
-                        await self.handler.apply(session, decoded)
-            result.applied += len(new)
-            result.duplicates += len(readable) - len(new)
-        except (NotYetKnownError, DomainError, MalformedMessageError):
+                fresh = [item for item in readable if item[1] in new]
+                parked = await self.handler.apply_many(session, [decoded for _, _, decoded in fresh])
+                if parked:
+                    await release_messages(session, self.handler.consumer, [fresh[i][1] for i in parked])
+            result.applied += len(fresh) - len(parked)
+            result.duplicates += len(readable) - len(fresh)
+            result.parks.extend((fresh[i][0], reason) for i, reason in parked.items())
+        except (DomainError, MalformedMessageError):
             for item in readable:
                 await self._apply_one(factory, item, result)
         return result
@@ -312,7 +316,9 @@ class PartnerConsumer:
                 if not await claim_messages(session, self.handler.consumer, [message_id]):
                     result.duplicates += 1
                     return
-                await self.handler.apply(session, decoded)
+                parked = await self.handler.apply_many(session, [decoded])
+                if parked:
+                    raise NotYetKnownError(parked[0])  # rolls the claim back
             result.applied += 1
         except NotYetKnownError as exc:
             result.parks.append((incoming, exc.reason))

@@ -18,7 +18,7 @@ from sqlmodel import col
 from core.db import utcnow
 from integrations.models import InboxMessage
 
-__all__ = ("claim_messages", "count_inbox")
+__all__ = ("claim_messages", "count_inbox", "release_messages")
 
 
 async def claim_messages(
@@ -43,6 +43,15 @@ async def claim_messages(
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(InboxMessage).values(rows).on_conflict_do_nothing().returning(col(InboxMessage.message_id))
     return set(await session.scalars(statement))
+
+
+async def release_messages(session: AsyncSession, consumer: str, message_ids: Sequence[str]) -> None:
+    """Undo claims made in this transaction for messages that were not applied after all (parked)."""
+    await session.execute(
+        sa.delete(InboxMessage).where(
+            col(InboxMessage.consumer) == consumer, col(InboxMessage.message_id).in_(list(message_ids))
+        )
+    )
 
 
 async def count_inbox(session: AsyncSession, consumer: str, outcome: str | None = None) -> int:

@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from core.db import utcnow
-from integrations.consumer import Incoming, MalformedMessageError, NotYetKnownError, stable_message_id
+from integrations.consumer import Incoming, MalformedMessageError, stable_message_id
 from integrations.models import VehiclePosition
 from integrations.partners import PartnerInfo
-from integrations.schemas import FilingAck, NodeDocument, NodeEnvelope, PositionReports
+from integrations.schemas import FilingAck, NodeDocument, NodeEnvelope, PositionReport, PositionReports
 from waybill.models import Waybill, WaybillChange
 
 __all__ = ("NodeHandler", "store_positions")
@@ -30,8 +30,10 @@ _reference_decoder = msgspec.json.Decoder(_Reference)
 _envelope_decoder = msgspec.json.Decoder(NodeEnvelope)
 
 
-async def store_positions(session: AsyncSession, reports: PositionReports, *, source: str) -> int:
-    """Insert positions, skipping one already stored for the same vehicle and time; returns how many were new."""
+async def store_positions(session: AsyncSession, reports: list[PositionReport], *, source: str) -> None:
+    """Insert positions in one statement, skipping one already stored for the same vehicle and time."""
+    if not reports:
+        return
     now = utcnow()
     rows = [
         {
@@ -44,11 +46,10 @@ async def store_positions(session: AsyncSession, reports: PositionReports, *, so
             "source": source,
             "received_at": now,
         }
-        for p in reports.positions
+        for p in reports
     ]
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    result = await session.execute(insert(VehiclePosition).values(rows).on_conflict_do_nothing())
-    return int(getattr(result, "rowcount", 0) or 0)
+    await session.execute(insert(VehiclePosition).values(rows).on_conflict_do_nothing())
 
 
 class NodeHandler:
@@ -81,27 +82,43 @@ class NodeHandler:
             raise MalformedMessageError(f"{envelope.document_name.value} body: {exc}") from None
         return envelope, body
 
-    async def apply(self, session: AsyncSession, decoded: tuple[NodeEnvelope, Any]) -> None:
-        """Store positions, or record the node's verdict on an e-waybill in the waybill's change log."""
-        envelope, body = decoded
-        if isinstance(body, PositionReports):
-            await store_positions(session, body, source=self.partner.code)
-            return
-        assert isinstance(body, FilingAck)
-        waybill_id = await session.scalar(sa.select(col(Waybill.id)).where(col(Waybill.number) == body.waybill_number))
-        if waybill_id is None:
-            raise NotYetKnownError(f"waybill {body.waybill_number} is not known")
-        session.add(
-            WaybillChange(
-                waybill_id=waybill_id,
-                action="node_accepted" if body.accepted else "node_rejected",
-                organisation_id=self.partner.principal.organisation_id,
-                at=envelope.timestamp,
-                detail={
-                    "message_ref": str(envelope.message_ref),
-                    "in_reply_to": str(body.in_reply_to),
-                    "node_reference": body.node_reference,
-                    "reason": body.reason,
-                },
-            )
-        )
+    async def apply_many(self, session: AsyncSession, decoded: list[tuple[NodeEnvelope, Any]]) -> dict[int, str]:
+        """Store all positions in one statement, and record the node's verdicts in the waybills' change logs.
+
+        An acknowledgement of a waybill not known yet is parked.
+        """
+        positions = [p for _, body in decoded if isinstance(body, PositionReports) for p in body.positions]
+        await store_positions(session, positions, source=self.partner.code)
+        acks = [(i, envelope, body) for i, (envelope, body) in enumerate(decoded) if isinstance(body, FilingAck)]
+        if not acks:
+            return {}
+        numbers = {body.waybill_number for _, _, body in acks}
+        query = sa.select(col(Waybill.number), col(Waybill.id)).where(col(Waybill.number).in_(numbers))
+        known = {number: int(waybill_id or 0) for number, waybill_id in (await session.execute(query)).all()}
+        parked = {
+            i: f"waybill {body.waybill_number} is not known" for i, _, body in acks if body.waybill_number not in known
+        }
+        rows = [
+            self._change_row(known[body.waybill_number], envelope, body)
+            for i, envelope, body in acks
+            if i not in parked
+        ]
+        if rows:
+            await session.execute(sa.insert(WaybillChange), rows)
+        return parked
+
+    def _change_row(self, waybill_id: int, envelope: NodeEnvelope, ack: FilingAck) -> dict[str, Any]:
+        return {
+            "waybill_id": waybill_id,
+            "action": "node_accepted" if ack.accepted else "node_rejected",
+            "version": None,
+            "organisation_id": self.partner.principal.organisation_id,
+            "api_key_id": None,
+            "at": envelope.timestamp,
+            "detail": {
+                "message_ref": str(envelope.message_ref),
+                "in_reply_to": str(ack.in_reply_to),
+                "node_reference": ack.node_reference,
+                "reason": ack.reason,
+            },
+        }

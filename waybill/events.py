@@ -8,7 +8,8 @@ all events, so that late and retracted events leave the journey as if they had a
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +21,7 @@ from sqlmodel import col
 from accounts.models import Organisation, OrganisationPlace
 from accounts.schemas import OrganisationRole, Principal
 from core.db import utc_builtins, utcnow
-from core.errors import ConflictError, ForbiddenError, InvalidStateError, RuleViolationError
+from core.errors import ConflictError, ForbiddenError, InvalidStateError, NotFoundError, RuleViolationError
 from integrations.notices import notify_journey_status
 from waybill.chain import append_chain_link, event_payload
 from waybill.event_schemas import (
@@ -51,10 +52,17 @@ from waybill.rules.journey import (
     derive_journey,
 )
 from waybill.schemas import CarrierRef, Equipment, LegStatus, OrganisationRef, TransportMode, WaybillStatus
-from waybill.service import leg_equipment, legs_of, load_waybill_for, load_waybill_for_reading
+from waybill.service import (
+    leg_equipment,
+    legs_of,
+    legs_of_many,
+    load_waybill_for,
+    load_waybill_for_reading,
+    load_waybills_for,
+)
 from waybill.subscriptions import enqueue_deliveries
 
-__all__ = ("get_timeline", "list_events", "record_events")
+__all__ = ("get_timeline", "list_events", "record_events", "record_events_many")
 
 _REPORTING_ROLES = frozenset({OrganisationRole.CARRIER, OrganisationRole.PORT, OrganisationRole.CUSTOMS})
 
@@ -167,7 +175,7 @@ def _new_row(event: TransportEventCreate, waybill: Waybill, principal: Principal
 
 
 async def _earlier_reports(
-    session: AsyncSession, principal: Principal, waybill: Waybill, events: list[TransportEventCreate]
+    session: AsyncSession, principal: Principal, events: Iterable[TransportEventCreate]
 ) -> dict[str, TransportEvent]:
     """Events this organisation reported before under the request's external references (one query)."""
     refs = {event.external_ref for event in events if event.external_ref is not None}
@@ -179,11 +187,107 @@ async def _earlier_reports(
             col(TransportEvent.external_ref).in_(refs),
         )
     )
-    earlier = {row.external_ref: row for row in rows if row.external_ref is not None}
-    for ref, row in earlier.items():
-        if row.waybill_id != waybill.id:
-            raise ConflictError(f"external_ref {ref!r} was used on another waybill", field="external_ref")
-    return earlier
+    return {row.external_ref: row for row in rows if row.external_ref is not None}
+
+
+async def _events_of_many(session: AsyncSession, waybill_ids: Collection[int]) -> dict[int, list[EventRow]]:
+    result = await session.execute(
+        sa.select(_EVENT_TABLE)
+        .where(_EVENT_TABLE.c.waybill_id.in_(list(waybill_ids)))
+        .order_by(_EVENT_TABLE.c.event_time, _EVENT_TABLE.c.id)
+    )
+    events: dict[int, list[EventRow]] = {waybill_id: [] for waybill_id in waybill_ids}
+    for row in result.all():
+        events[row.waybill_id].append(row)
+    return events
+
+
+async def _subscribed_among(session: AsyncSession, waybill_ids: Collection[int]) -> set[int]:
+    result = await session.scalars(
+        sa.select(col(EventSubscription.waybill_id)).where(
+            col(EventSubscription.waybill_id).in_(list(waybill_ids)), col(EventSubscription.active).is_(True)
+        )
+    )
+    return set(result)
+
+
+@dataclass
+class _Journey:
+    """What recording events on one waybill works from: its row (locked), legs, events so far."""
+
+    waybill: Waybill
+    legs: list[TransportLeg]
+    rows: list[EventRow]
+    subscribed: bool
+
+
+async def _record_on(
+    session: AsyncSession,
+    principal: Principal,
+    reporter: Reporter,
+    journey: _Journey,
+    events: list[TransportEventCreate],
+    earlier_reports: dict[str, TransportEvent | EventRow],
+    *,
+    now: datetime,
+    batch: bool,
+) -> tuple[list[EventRow], list[EventFacts], int]:
+    """Check and add ``events`` to one waybill and bring its journey up to date (not flushed).
+
+    Returns the events as recorded (earlier reports of the same ``external_ref`` as they were), the
+    facts of all its events, and how many were new.
+    """
+    waybill = journey.waybill
+    assert waybill.id is not None
+    facts = [_event_facts(row) for row in journey.rows]
+    me = {principal.organisation_id: OrganisationRef(uscc=principal.uscc, name=principal.name)}
+    recorded: list[EventRow] = []
+    new = 0
+    leg_facts = [_leg_facts(leg) for leg in journey.legs]
+    # Rows are written in one flush after the loop, not before each query the loop makes.
+    with session.no_autoflush:
+        for index, event in enumerate(events):
+            earlier = earlier_reports.get(event.external_ref) if event.external_ref else None
+            if earlier is not None:
+                if earlier.waybill_id != waybill.id:
+                    ref = event.external_ref
+                    raise ConflictError(f"external_ref {ref!r} was used on another waybill", field="external_ref")
+                recorded.append(earlier)
+                continue
+            refusal = check_new_event(
+                event,
+                waybill_status=WaybillStatus(waybill.status),
+                legs=leg_facts,
+                events=facts,
+                reporter=reporter,
+                now=now,
+            )
+            if refusal is not None:
+                _raise(refusal, f"events[{index}]." if batch else "")
+            row = _new_row(event, waybill, principal, now)
+            session.add(row)
+            payload = event_payload(row, waybill_number=waybill.number, reporter_uscc=principal.uscc)
+            await append_chain_link(session, waybill=waybill, kind="event", ref=str(row.event_id), payload=payload)
+            if journey.subscribed:
+                message = msgspec.to_builtins(_event_read(row, me, set()))
+                await enqueue_deliveries(
+                    session, waybill_id=waybill.id, event_id=row.event_id, event_type=row.event_type, payload=message
+                )
+            recorded.append(row)
+            facts.append(_event_facts(row))
+            if row.external_ref is not None:
+                earlier_reports[row.external_ref] = row
+            new += 1
+    if new:
+        previous_status = waybill.status
+        legs = journey.legs
+        state = derive_journey([_leg_facts(leg) for leg in legs], facts, base_status=WaybillStatus(waybill.status))
+        _apply_journey(session, principal, waybill, legs, state, now)
+        if waybill.status != previous_status:
+            await notify_journey_status(
+                session, number=waybill.number, status=waybill.status, previous=previous_status, at=now
+            )
+    return recorded, facts, new
 
 
 async def record_events(
@@ -211,66 +315,75 @@ async def record_events(
     if principal.role not in _REPORTING_ROLES:
         raise ForbiddenError("only carriers, ports and customs report transport events")
     assert waybill.id is not None
-    legs = list(await legs_of(session, waybill.id))
-    rows = await _events(session, waybill.id)
-    facts = [_event_facts(row) for row in rows]
+    journey = _Journey(
+        waybill=waybill,
+        legs=list(await legs_of(session, waybill.id)),
+        rows=await _events(session, waybill.id),
+        subscribed=await has_active_subscriptions(session, waybill_id=waybill.id),
+    )
     reporter = await _reporter(session, principal)
-    subscribed = await has_active_subscriptions(session, waybill_id=waybill.id)
-    me = {principal.organisation_id: OrganisationRef(uscc=principal.uscc, name=principal.name)}
-    recorded: list[EventRow] = []
-    new = 0
-    earlier_reports = await _earlier_reports(session, principal, waybill, events)
-    leg_facts = [_leg_facts(leg) for leg in legs]
-    # Rows are written in one flush after the loop, not before each query the loop makes.
-    with session.no_autoflush:
-        for index, event in enumerate(events):
-            earlier = earlier_reports.get(event.external_ref) if event.external_ref else None
-            if earlier is not None:
-                recorded.append(earlier)
-                continue
-            refusal = check_new_event(
-                event,
-                waybill_status=WaybillStatus(waybill.status),
-                legs=leg_facts,
-                events=facts,
-                reporter=reporter,
-                now=now,
-            )
-            if refusal is not None:
-                _raise(refusal, f"events[{index}]." if batch else "")
-            row = _new_row(event, waybill, principal, now)
-            session.add(row)
-            payload = event_payload(row, waybill_number=waybill.number, reporter_uscc=principal.uscc)
-            await append_chain_link(session, waybill=waybill, kind="event", ref=str(row.event_id), payload=payload)
-            if subscribed:
-                message = msgspec.to_builtins(_event_read(row, me, set()))
-                await enqueue_deliveries(
-                    session, waybill_id=waybill.id, event_id=row.event_id, event_type=row.event_type, payload=message
-                )
-            recorded.append(row)
-            facts.append(_event_facts(row))
-            if row.external_ref is not None:
-                earlier_reports[row.external_ref] = row
-            new += 1
+    earlier_reports: dict[str, TransportEvent | EventRow] = dict(await _earlier_reports(session, principal, events))
+    recorded, facts, new = await _record_on(
+        session, principal, reporter, journey, events, earlier_reports, now=now, batch=batch
+    )
     if new:
-        previous_status = waybill.status
-        _apply_journey(
-            session,
-            principal,
-            waybill,
-            legs,
-            derive_journey([_leg_facts(leg) for leg in legs], facts, base_status=WaybillStatus(waybill.status)),
-            now,
-        )
-        if waybill.status != previous_status:
-            await notify_journey_status(
-                session, number=waybill.number, status=waybill.status, previous=previous_status, at=now
-            )
         await session.flush()
+    me = {principal.organisation_id: OrganisationRef(uscc=principal.uscc, name=principal.name)}
     names = me if all(row.organisation_id == principal.organisation_id for row in recorded) else None
     names = names or await _reporter_names(session, recorded)
     withdrawn = {f.retracts for f in facts if f.retracts is not None}
     return [_event_read(row, names, withdrawn) for row in recorded], new
+
+
+async def record_events_many(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    events_by_number: Mapping[str, list[TransportEventCreate]],
+    now: datetime | None = None,
+) -> int:
+    """Record events on several waybills at once (a partner's batch of messages), with a few queries in all.
+
+    Checks, idempotency by ``external_ref`` and effects are those of :func:`record_events`; the waybills
+    are locked in id order. Returns how many events were new.
+
+    Raises:
+        NotFoundError: one of the waybills does not exist or the caller may not see it.
+        ForbiddenError, InvalidStateError, RuleViolationError, ConflictError: as ``record_events``,
+            for the first event refused; nothing is recorded then.
+    """
+    now = now or utcnow()
+    if principal.role not in _REPORTING_ROLES:
+        raise ForbiddenError("only carriers, ports and customs report transport events")
+    if not events_by_number:
+        return 0
+    waybills = await load_waybills_for(session, principal=principal, numbers=events_by_number, for_update=True)
+    missing = set(events_by_number) - {waybill.number for waybill in waybills}
+    if missing:
+        raise NotFoundError(f"waybill {min(missing)} not found")
+    ids = [waybill.id for waybill in waybills if waybill.id is not None]
+    legs = await legs_of_many(session, ids)
+    rows = await _events_of_many(session, ids)
+    subscribed = await _subscribed_among(session, ids)
+    reporter = await _reporter(session, principal)
+    every_event = [event for events in events_by_number.values() for event in events]
+    earlier_reports: dict[str, TransportEvent | EventRow] = dict(
+        await _earlier_reports(session, principal, every_event)
+    )
+    new = 0
+    for waybill in waybills:
+        assert waybill.id is not None
+        journey = _Journey(
+            waybill=waybill, legs=legs[waybill.id], rows=rows[waybill.id], subscribed=waybill.id in subscribed
+        )
+        events = events_by_number[waybill.number]
+        _, _, added = await _record_on(
+            session, principal, reporter, journey, events, earlier_reports, now=now, batch=False
+        )
+        new += added
+    if new:
+        await session.flush()
+    return new
 
 
 def _apply_journey(

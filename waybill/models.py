@@ -94,9 +94,10 @@ class TransportLeg(SQLModel, table=True):
     to_locode: str | None = Field(default=None, sa_type=sa.String(5))
     planned_departure: datetime | None = Field(default=None, sa_type=UTCDateTime)
     planned_arrival: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    vehicle_plate: str | None = Field(default=None, sa_type=sa.String(16))
-    trailer_plate: str | None = Field(default=None, sa_type=sa.String(16))
-    container_number: str | None = Field(default=None, sa_type=sa.String(11))
+    vehicle_plate: str | None = Field(default=None, sa_type=sa.String(16), index=True)
+    trailer_plate: str | None = Field(default=None, sa_type=sa.String(16), index=True)
+    container_number: str | None = Field(default=None, sa_type=sa.String(11), index=True)
+    """Plates and container are indexed: partners' messages and authorities look legs up by them."""
     rail_wagon: str | None = Field(default=None, sa_type=sa.String(20))
     vessel_name: str | None = Field(default=None, sa_type=sa.String(100))
     voyage: str | None = Field(default=None, sa_type=sa.String(20))

@@ -10,7 +10,7 @@ import base64
 import binascii
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -157,6 +157,33 @@ async def load_waybill_for(
 ) -> Waybill:
     """The waybill row if the caller may see it (404 ``NotFoundError`` otherwise)."""
     return await _load(session, principal, number, for_update=for_update)
+
+
+async def load_waybills_for(
+    session: AsyncSession, *, principal: Principal, numbers: Collection[str], for_update: bool = False
+) -> list[Waybill]:
+    """The waybills among ``numbers`` the caller may see, in id order (the order rows are locked in)."""
+    stmt = (
+        sa.select(Waybill)
+        .where(col(Waybill.number).in_(list(numbers)), _visible_to(principal))
+        .order_by(col(Waybill.id))
+    )
+    if for_update:
+        stmt = stmt.with_for_update()
+    return list(await session.scalars(stmt))
+
+
+async def legs_of_many(session: AsyncSession, waybill_ids: Collection[int]) -> dict[int, list[TransportLeg]]:
+    """The legs of several waybills, each in sequence."""
+    result = await session.scalars(
+        sa.select(TransportLeg)
+        .where(col(TransportLeg.waybill_id).in_(list(waybill_ids)))
+        .order_by(col(TransportLeg.waybill_id), col(TransportLeg.sequence))
+    )
+    legs: dict[int, list[TransportLeg]] = {waybill_id: [] for waybill_id in waybill_ids}
+    for leg in result:
+        legs[leg.waybill_id].append(leg)
+    return legs
 
 
 async def load_waybill_for_reading(

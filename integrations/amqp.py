@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -132,7 +133,10 @@ class ConfirmingPublisher:
     def _on_confirm(self, frame: Any) -> None:
         method = frame.method
         acked = isinstance(method, pika.spec.Basic.Ack)
-        tags = [t for t in self._waiting if t <= method.delivery_tag] if method.multiple else [method.delivery_tag]
+        if method.multiple:  # tags are waiting in increasing order: take them from the front
+            tags = list(itertools.takewhile(lambda t: t <= method.delivery_tag, self._waiting))
+        else:
+            tags = [method.delivery_tag]
         for tag in tags:
             future = self._waiting.pop(tag, None)
             if future is not None and not future.done():

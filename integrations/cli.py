@@ -1,4 +1,4 @@
-"""``freight relay``, ``freight consume`` and ``freight partners``: running the partner exchange."""
+"""``freight relay``, ``freight consume``, ``freight partners`` and ``freight simulate``: the partner exchange."""
 
 from __future__ import annotations
 
@@ -6,14 +6,20 @@ import asyncio
 import signal
 import threading
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
 
 from core.cli import database_option, set_database
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
+from integrations.topology import outbound_queue
 
-__all__ = ("consume", "partners", "relay")
+if TYPE_CHECKING:
+    from integrations.simulate import Simulator
+
+__all__ = ("consume", "partners", "relay", "simulate")
 
 
 def _prepared_settings(database_url: str | None) -> Settings:
@@ -32,7 +38,7 @@ def _stop_on_signals(stop: threading.Event) -> None:
 
 
 @click.command()
-@click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 5000))
+@click.option("--batch-size", default=1000, show_default=True, type=click.IntRange(1, 5000))
 @click.option("--no-callbacks", is_flag=True, help="Leave shippers' callbacks to another relay.")
 @database_option
 def relay(batch_size: int, no_callbacks: bool, database_url: str | None) -> None:
@@ -152,3 +158,58 @@ def partners_list(database_url: str | None) -> None:
             f"{partner.code:<10} {partner.kind.value:<9} {partner.locode or '-':<6} {partner.message_format:<8} "
             f"{partner.name} (as {partner.principal.name})"
         )
+
+
+@click.group()
+def simulate() -> None:
+    """Play partners over RabbitMQ for the demo and tests: a container terminal, the national node."""
+
+
+def _simulate(simulator_of: Callable[[str | None], Simulator], code: str) -> None:
+    """Declare ``code``'s queues, then run the simulator until SIGINT/SIGTERM."""
+    settings = get_settings()
+    configure_logging(level=settings.log_level, json=settings.log_json)
+    from integrations.runner import declare_partner_topology, partner_amqp_url
+    from integrations.simulate import start_simulators
+
+    url = partner_amqp_url(settings)
+    declare_partner_topology(url, [code], retry_ms=settings.partner_retry_ms)
+    simulator = simulator_of(url)
+    stop = threading.Event()
+    _stop_on_signals(stop)
+    threads = start_simulators([simulator], stop)
+    click.echo(f"simulating partner {code} on {outbound_queue(code)}; Ctrl-C stops")
+    while not stop.is_set():
+        time.sleep(0.5)
+    for thread in threads:
+        thread.join(30)
+    stats = simulator.stats
+    click.echo(
+        f"simulator stopped: {stats.received} received, {stats.duplicates} duplicates, {stats.rejected} rejected, "
+        f"{stats.published} published"
+    )
+
+
+@simulate.command("port")
+@click.option("--locode", required=True, help="UN/LOCODE of the terminal, e.g. CNSHK.")
+@click.option("--code", default=None, help="Partner code (default: the LOCODE in lower case).")
+@click.option("--arrival-delay", "arrival_delay_s", default=5.0, show_default=True, type=click.FloatRange(min=0))
+@click.option("--load-delay", "load_delay_s", default=10.0, show_default=True, type=click.FloatRange(min=0))
+@click.option("--format", "fmt", type=click.Choice(["edifact", "json"]), default="edifact", show_default=True)
+def simulate_port(locode: str, code: str | None, arrival_delay_s: float, load_delay_s: float, fmt: str) -> None:
+    """A terminal: gate-in (CODECO) after each pre-advice, then loading (COARRI) of a container."""
+    from integrations.simulate import PortSimulator
+
+    locode = locode.upper()
+    partner = code or locode.lower()
+    _simulate(lambda url: PortSimulator(partner, locode, url, arrival_delay_s, load_delay_s, fmt), partner)
+
+
+@simulate.command("node")
+@click.option("--code", default="node", show_default=True, help="Partner code of the node.")
+@click.option("--position-interval", "position_interval_s", default=5.0, show_default=True, type=click.FloatRange(0.1))
+def simulate_node(code: str, position_interval_s: float) -> None:
+    """The national node: accepts each e-waybill and streams its road vehicles' positions."""
+    from integrations.simulate import NodeSimulator
+
+    _simulate(lambda url: NodeSimulator(code, url, position_interval_s), code)

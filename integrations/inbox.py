@@ -41,8 +41,9 @@ async def claim_messages(
     ]
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(InboxMessage).values(rows).on_conflict_do_nothing().returning(col(InboxMessage.message_id))
-    return set(await session.scalars(statement))
+    statement = insert(InboxMessage).on_conflict_do_nothing().returning(col(InboxMessage.message_id))
+    # executemany with RETURNING: SQLAlchemy sends multi-row INSERTs and gathers what each returns
+    return set(await session.scalars(statement, rows))
 
 
 async def release_messages(session: AsyncSession, consumer: str, message_ids: Sequence[str]) -> None:

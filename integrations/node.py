@@ -49,7 +49,8 @@ async def store_positions(session: AsyncSession, reports: list[PositionReport], 
         for p in reports
     ]
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    await session.execute(insert(VehiclePosition).values(rows).on_conflict_do_nothing())
+    # executemany: SQLAlchemy batches the rows into multi-row INSERTs without compiling one per batch size
+    await session.execute(insert(VehiclePosition).on_conflict_do_nothing(), rows)
 
 
 class NodeHandler:

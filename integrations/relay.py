@@ -77,7 +77,7 @@ async def run_relay(
     session_factory: async_sessionmaker[AsyncSession],
     *,
     amqp_url: str | None,
-    batch_size: int = 500,
+    batch_size: int = 1000,
     idle_s: float = 0.2,
     stop: asyncio.Event | None = None,
     on_batch: Callable[[RelayTotals], None] | None = None,

@@ -138,7 +138,7 @@ async def _deliver_callbacks(settings: Settings, stop: asyncio.Event, interval_s
 
 
 async def relay_and_deliver(
-    settings: Settings, stop: asyncio.Event, *, callbacks: bool = True, batch_size: int = 500
+    settings: Settings, stop: asyncio.Event, *, callbacks: bool = True, batch_size: int = 1000
 ) -> RelayTotals:
     """Relay the outbox to RabbitMQ and deliver callbacks, until ``stop`` is set."""
     engine = create_engine(settings)

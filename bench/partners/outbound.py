@@ -212,7 +212,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=20_000, help="outbox rows to relay (default 20000)")
-    parser.add_argument("--batch-size", type=int, default=500, help="rows per relay batch and per confirm batch")
+    parser.add_argument("--batch-size", type=int, default=1000, help="rows per relay batch and per confirm batch")
     parser.add_argument("--waybills", type=int, default=0, help="waybills the rows are about (default messages/10)")
     parser.add_argument("--database", choices=("postgresql", "sqlite"), default="postgresql")
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES_URL, help="PostgreSQL server URL without a database")

@@ -6,6 +6,7 @@ import asyncio
 import sys
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -13,8 +14,11 @@ from accounts.schemas import OrganisationCreate, OrganisationRead
 from core.cli import database_option, set_database
 from core.logging import configure_logging
 from core.settings import get_settings
-from integrations.cli import consume, partners, relay
+from integrations.cli import consume, partners, relay, simulate
 from integrations.edifact.cli import edi
+
+if TYPE_CHECKING:
+    from api.demo_exchange import DemoExchange
 
 __all__ = ("main",)
 
@@ -317,9 +321,14 @@ def _solve_lilim(problem: Path, *, time_limit_s: float, seed: int, as_json: bool
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--no-serve", is_flag=True, help="Seed and print the keys, then exit.")
+@click.option("--no-partners", is_flag=True, help="Do not run the simulated partner exchange, even with RabbitMQ.")
 @database_option
-def demo(host: str, port: int, no_serve: bool, database_url: str | None) -> None:
-    """Seed Pearl River Delta demo data, print API keys and URLs, then serve."""
+def demo(host: str, port: int, no_serve: bool, no_partners: bool, database_url: str | None) -> None:
+    """Seed Pearl River Delta demo data, print API keys and URLs, then serve.
+
+    When RabbitMQ answers (FREIGHT_PARTNER_AMQP_URL, FREIGHT_AMQP_URL or the local default), a
+    simulated terminal and national node answer a freshly issued "live" waybill while the API serves.
+    """
     set_database(database_url)
     settings = get_settings()
     from api.demo import seed_demo
@@ -338,15 +347,46 @@ def demo(host: str, port: int, no_serve: bool, database_url: str | None) -> None
     shipper_key = next(key for role, _, key in keys if role == "shipper")
     click.echo("Try:")
     click.echo(f"  curl -s -H 'Authorization: Bearer {shipper_key}' {base}/v1/waybills")
+    exchange = None if no_serve else _start_demo_exchange(no_partners=no_partners, base=base, shipper_key=shipper_key)
     sys.stdout.flush()
-    if not no_serve:
-        _run_server(host, port, 1)
+    try:
+        if not no_serve:
+            _run_server(host, port, 1)
+    finally:
+        if exchange is not None:
+            exchange.close()
+
+
+def _start_demo_exchange(*, no_partners: bool, base: str, shipper_key: str) -> DemoExchange | None:
+    """Start the simulated partner exchange and issue the live waybill; ``None`` when it is off."""
+    from api.demo_exchange import DemoExchange, reachable_amqp_url
+
+    settings = get_settings()
+    url = None if no_partners else reachable_amqp_url(settings)
+    if url is None:
+        reason = "--no-partners" if no_partners else "RabbitMQ not reachable"
+        click.echo(f"Partner exchange off ({reason}): no simulated terminal or node.")
+        return None
+    from api.demo import issue_live_waybill, register_demo_partners
+
+    configure_logging(level=settings.log_level, json=settings.log_json)
+    partners = asyncio.run(register_demo_partners(settings))
+    exchange = DemoExchange(settings, url, partners)
+    exchange.start()
+    number = asyncio.run(issue_live_waybill(settings))
+    terminals = ", ".join(p.locode or p.code for p in partners if p.locode)
+    click.echo(f"Partner exchange on: simulated terminals {terminals} and the national node, over RabbitMQ.")
+    click.echo(f"Live waybill {number}: gate-in at Beijiao in ~5 s, loaded on the barge ~10 s later, node ack:")
+    click.echo(f"  curl -s -H 'Authorization: Bearer {shipper_key}' {base}/v1/waybills/{number}/timeline")
+    click.echo(f"  curl -s -H 'Authorization: Bearer {shipper_key}' {base}/v1/waybills/{number}/changes")
+    return exchange
 
 
 main.add_command(edi)
 main.add_command(relay)
 main.add_command(consume)
 main.add_command(partners)
+main.add_command(simulate)
 
 
 if __name__ == "__main__":

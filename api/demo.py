@@ -2,25 +2,37 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
+from stdnum import iso6346
 
 from accounts import service as accounts
-from accounts.models import Organisation
+from accounts.models import Organisation, OrganisationPlace
 from accounts.schemas import OrganisationCreate, OrganisationRole, Principal
 from core.db import create_engine, create_session_factory
 from core.settings import Settings
+from integrations.partners import PartnerInfo, list_partners, register_partner
+from integrations.schemas import PartnerKind
 from waybill import events
 from waybill import service as waybills
 from waybill.event_schemas import TransportEventCreate
 from waybill.models import Waybill
 from waybill.schemas import CancellationReason, WaybillCancellation, WaybillCreate
 
-__all__ = ("DEMO_ORGANISATIONS", "seed_demo")
+__all__ = (
+    "DEMO_NODE_CODE",
+    "DEMO_ORGANISATIONS",
+    "DEMO_TERMINAL_LOCODES",
+    "issue_live_waybill",
+    "register_demo_partners",
+    "seed_demo",
+)
 
 DEMO_ORGANISATIONS: list[dict[str, Any]] = [
     {"name": "佛山顺德华美电器有限公司", "role": "shipper", "uscc": "91440606MA4W8K2L7M"},
@@ -349,3 +361,91 @@ async def _play(
             number=number,
             cancellation=WaybillCancellation(reason_code=CancellationReason.GOODS_NOT_READY),
         )
+
+
+# --- the live partner exchange (when RabbitMQ is reachable) ---------------------------------------
+
+DEMO_TERMINAL_LOCODES = ("CNFOS", "CNSHK")
+"""Terminals played by simulators in the demo; each partner's code is its LOCODE in lower case."""
+DEMO_NODE_CODE = "node"
+_REGULATOR_USCC = "12440000455858437F"
+_TERMINAL_OPERATORS: dict[str, dict[str, Any]] = {
+    "CNFOS": {"name": "佛山北滘港码头有限公司", "role": "port", "uscc": "91440606MA4XBJ0G3C", "places": ["CNFOS"]},
+}
+"""Port organisations created for simulated terminals whose place no demo port organisation covers."""
+
+
+async def _port_operator(session: AsyncSession, locode: str) -> Organisation:
+    """The port organisation acting at ``locode``, created from ``_TERMINAL_OPERATORS`` if there is none."""
+    query = (
+        sa.select(Organisation)
+        .join(OrganisationPlace, col(OrganisationPlace.organisation_id) == col(Organisation.id))
+        .where(col(OrganisationPlace.locode) == locode, col(Organisation.role) == OrganisationRole.PORT.value)
+    )
+    org = await session.scalar(query)
+    if org is None:
+        await accounts.create_organisation(
+            session, data=msgspec.convert(_TERMINAL_OPERATORS[locode], OrganisationCreate)
+        )
+        org = await session.scalar(query)
+    assert org is not None
+    return org
+
+
+async def register_demo_partners(settings: Settings) -> list[PartnerInfo]:
+    """Register the node (as the regulator) and a terminal per ``DEMO_TERMINAL_LOCODES`` (as its port operator)."""
+    engine = create_engine(settings)
+    try:
+        async with create_session_factory(engine)() as session:
+            for locode in DEMO_TERMINAL_LOCODES:
+                operator = await _port_operator(session, locode)
+                await register_partner(
+                    session,
+                    code=locode.lower(),
+                    kind=PartnerKind.TERMINAL,
+                    name=operator.name,
+                    organisation=operator,
+                    locode=locode,
+                    message_format="edifact",
+                )
+            regulator = await session.scalar(sa.select(Organisation).where(col(Organisation.uscc) == _REGULATOR_USCC))
+            assert regulator is not None, "seed the demo first"
+            await register_partner(
+                session, code=DEMO_NODE_CODE, kind=PartnerKind.NODE, name="LOGINK", organisation=regulator
+            )
+            await session.commit()
+            codes = {DEMO_NODE_CODE, *(locode.lower() for locode in DEMO_TERMINAL_LOCODES)}
+            return [p for p in await list_partners(session) if p.code in codes]
+    finally:
+        await engine.dispose()
+
+
+def _fresh_container_number() -> str:
+    body = "CSQU" + "".join(secrets.choice("0123456789") for _ in range(6))
+    return body + iso6346.calc_check_digit(body)
+
+
+async def issue_live_waybill(settings: Settings) -> str:
+    """Issue a waybill whose truck is due at the Beijiao terminal (CNFOS) now, its container then going
+    on by barge to Shekou; the simulated terminal and node answer it. Returns its number."""
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    index = len(_SHIPMENTS)
+    shipment = (f"PO-LIVE-{now:%m%d%H%M}", "shunde", "shekou", "电饭煲 (实时演示)", 5100, None, None, "barge")
+    request = _waybill_request(index, shipment, now - timedelta(hours=2 * index + 1, minutes=30))
+    container = _fresh_container_number()
+    for leg in request["legs"]:
+        leg["equipment"]["container_number"] = container
+    engine = create_engine(settings)
+    try:
+        async with create_session_factory(engine)() as session:
+            shipper = await session.scalar(
+                sa.select(Organisation).where(col(Organisation.uscc) == DEMO_ORGANISATIONS[0]["uscc"])
+            )
+            assert shipper is not None, "seed the demo first"
+            created, _ = await waybills.create_waybill(
+                session, principal=_principal(shipper), data=msgspec.convert(request, WaybillCreate)
+            )
+            await session.commit()
+            return created.number
+    finally:
+        await engine.dispose()

@@ -1,4 +1,4 @@
-"""Tolerant UN/EDIFACT reading, mapping to journey events, and the COPARN pre-advice writer."""
+"""Tolerant UN/EDIFACT reading, mapping to journey events, and writers (COPARN, CODECO, COARRI)."""
 
 from integrations.edifact.mapping import EdiEvent, EdiParseResult, MessageSummary, map_interchange, parse_events
 from integrations.edifact.reader import (
@@ -9,7 +9,7 @@ from integrations.edifact.reader import (
     EdiWarning,
     read_interchange,
 )
-from integrations.edifact.writer import coparn_preadvice
+from integrations.edifact.writer import coarri_vessel_report, codeco_gate_report, coparn_preadvice
 
 __all__ = (
     "EdiEvent",
@@ -20,6 +20,8 @@ __all__ = (
     "EdiUnreadable",
     "EdiWarning",
     "MessageSummary",
+    "coarri_vessel_report",
+    "codeco_gate_report",
     "coparn_preadvice",
     "map_interchange",
     "parse_events",

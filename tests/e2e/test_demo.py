@@ -1,4 +1,8 @@
-"""The README's demo: `freight demo` on SQLite serves the API, and the demo shipper's key works."""
+"""The README's demo: `freight demo` on SQLite serves the API, and the demo shipper's key works.
+
+With RabbitMQ on the machine (as in CI) the demo also runs its simulated partners, and its live
+waybill gains the terminal's events and the node's acknowledgement.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str], str | None]]:
     """`freight demo` running in a fresh directory (default database: ./freight.db there)."""
     workdir = tmp_path_factory.mktemp("demo")
     port = _free_port()
@@ -43,15 +47,21 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[s
     )
     base = f"http://127.0.0.1:{port}"
     keys: dict[str, str] = {}
+    live: str | None = None
     try:
         assert process.stdout is not None
         deadline = time.monotonic() + 60
-        while "admin" not in keys:
+        while True:
             line = process.stdout.readline()
             assert line or time.monotonic() < deadline, "demo ended before printing its keys"
             match = re.match(r"^\s+(\w+)\s+(fk_\S+)\s", line)
             if match:
                 keys.setdefault(match.group(1), match.group(2))
+            if line.startswith("Partner exchange off"):
+                break
+            if line.startswith("Live waybill "):
+                live = line.split()[2].rstrip(":")
+                break
         # Keep reading the server's log lines, or a full pipe would stall it.
         drain = threading.Thread(target=lambda: [None for _ in process.stdout], daemon=True)  # type: ignore[union-attr]
         drain.start()
@@ -64,7 +74,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[s
             assert time.monotonic() < deadline, "demo server did not become ready"
             time.sleep(0.2)
         assert (workdir / "freight.db").exists()
-        yield base, keys
+        yield base, keys, live
     finally:
         process.terminate()
         process.wait(timeout=20)
@@ -72,8 +82,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[s
             process.stdout.close()
 
 
-def test_demo_shipper_creates_and_reads_a_waybill(demo: tuple[str, dict[str, str]]) -> None:
-    base, keys = demo
+def test_demo_shipper_creates_and_reads_a_waybill(demo: tuple[str, dict[str, str], str | None]) -> None:
+    base, keys, live = demo
     headers = {"Authorization": f"Bearer {keys['shipper']}"}
     created = httpx.post(f"{base}/v1/waybills", json=CREATE_WAYBILL_EXAMPLE, headers=headers)
     assert created.status_code == 201, created.text
@@ -82,11 +92,13 @@ def test_demo_shipper_creates_and_reads_a_waybill(demo: tuple[str, dict[str, str
     assert read.status_code == 200
     assert read.json()["shipper_reference"] == CREATE_WAYBILL_EXAMPLE["shipper_reference"]
     listing = httpx.get(f"{base}/v1/waybills", params={"limit": 100}, headers=headers).json()
-    assert len(listing["items"]) == 13
+    assert len(listing["items"]) == (14 if live else 13)
 
 
-def test_demo_regulator_reads_all_and_the_port_only_what_passes_shekou(demo: tuple[str, dict[str, str]]) -> None:
-    base, keys = demo
+def test_demo_regulator_reads_all_and_the_port_only_what_passes_shekou(
+    demo: tuple[str, dict[str, str], str | None],
+) -> None:
+    base, keys, _ = demo
     shipper = {"Authorization": f"Bearer {keys['shipper']}"}
 
     def first(place: str) -> str:
@@ -102,9 +114,29 @@ def test_demo_regulator_reads_all_and_the_port_only_what_passes_shekou(demo: tup
     assert httpx.get(f"{base}/v1/waybills/{at_nansha}", headers=port).status_code == 404
 
 
-def test_demo_serves_swagger_ui_offline(demo: tuple[str, dict[str, str]]) -> None:
-    base, _ = demo
+def test_demo_serves_swagger_ui_offline(demo: tuple[str, dict[str, str], str | None]) -> None:
+    base, _, _ = demo
     page = httpx.get(f"{base}/schema/")
     assert page.status_code == 200
     assert "swagger-ui-bundle.js" in page.text
     assert "cdn" not in page.text.lower()
+
+
+def test_demo_live_waybill_is_gated_in_loaded_and_accepted_by_the_node(
+    demo: tuple[str, dict[str, str], str | None],
+) -> None:
+    base, keys, live = demo
+    if live is None:
+        pytest.skip("no RabbitMQ: the demo runs without its partner exchange")
+    headers = {"Authorization": f"Bearer {keys['shipper']}"}
+    deadline = time.monotonic() + 60
+    while True:
+        events = httpx.get(f"{base}/v1/waybills/{live}/timeline", headers=headers).json()["events"]
+        actions = [
+            c["action"] for c in httpx.get(f"{base}/v1/waybills/{live}/changes", headers=headers).json()["changes"]
+        ]
+        seen = {(e["event_type"], e["leg"], e["source"]) for e in events}
+        if {("gate_in", 1, "edi"), ("loaded", 2, "edi")} <= seen and "node_accepted" in actions:
+            break
+        assert time.monotonic() < deadline, (seen, actions)
+        time.sleep(0.5)

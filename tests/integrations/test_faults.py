@@ -218,7 +218,7 @@ async def _run_stream(
     database_url: str,
     session_factory: Any,
     tmp_path: Path,
-    fault: Callable[[dict[str, subprocess.Popen[bytes]]], None],
+    fault: Callable[[dict[str, subprocess.Popen[bytes]], PartnerSide], None],
 ) -> dict[str, int]:
     node = stream["node"]
     partner = PartnerSide(node.code, stream["inbound"])
@@ -231,7 +231,7 @@ async def _run_stream(
     consumer = f"node:{node.code}"
 
     async def started() -> bool:
-        return len(partner.received) >= OUTBOUND // 3 and partner.confirmed >= INBOUND // 3
+        return len(partner.received) >= OUTBOUND // 10 and partner.confirmed >= INBOUND // 10
 
     async def not_started() -> str:
         return f"stream did not start: received {len(partner.received)}, confirmed {partner.confirmed}"
@@ -253,7 +253,7 @@ async def _run_stream(
     try:
         partner.start()
         await _wait(started, 120, not_started)
-        await asyncio.to_thread(fault, processes)
+        await asyncio.to_thread(fault, processes, partner)
         await _wait(done, 240, not_done)
         await asyncio.sleep(1.0)  # anything still in flight would show up as a duplicate application below
         applied = await _applied(session_factory, consumer)
@@ -274,7 +274,8 @@ async def _run_stream(
         "inbound_applied": applied.get("applied", 0),
         "inbound_changes": sum(changes.values()),
         "inbound_applied_twice": sum(1 for n in changes.values() if n > 1),
-        "dead_lettered": len(dead),
+        "dead_lettered": len({body for _, body in dead}),
+        "dead_letter_copies": len(dead),
     }
     print("\n" + ", ".join(f"{k}={v}" for k, v in counts.items()))
     assert counts["outbound_delivered"] == OUTBOUND
@@ -283,9 +284,10 @@ async def _run_stream(
     assert counts["inbound_applied_twice"] == 0
     assert len(changes) == INBOUND
     assert applied.get("dead_lettered") == MALFORMED
-    assert counts["dead_lettered"] == MALFORMED
+    # Dead letters are kept at least once: a consumer killed between publishing one and acknowledging
+    # the original publishes it again; each malformed message is there, with its reason.
+    assert {body for _, body in dead} == {f"<garbage {k}>".encode() for k in range(MALFORMED)}
     assert all(p.headers["x-freight-reason"].startswith("unreadable:") for p, _ in dead)
-    assert sorted(body for _, body in dead) == sorted(f"<garbage {k}>".encode() for k in range(MALFORMED))
     return counts
 
 
@@ -298,7 +300,7 @@ async def test_a_broker_restart_mid_stream_loses_nothing_and_applies_nothing_twi
 ) -> None:
     stream = await node_stream["prepare"]()
 
-    def restart_broker(_processes: dict[str, subprocess.Popen[bytes]]) -> None:
+    def restart_broker(_processes: dict[str, subprocess.Popen[bytes]], _partner: PartnerSide) -> None:
         _rabbitmqctl("stop_app")
         time.sleep(2)
         _rabbitmqctl("start_app")
@@ -316,7 +318,11 @@ async def test_killing_the_relay_and_the_consumer_mid_batch_loses_nothing_and_ap
     stream = await node_stream["prepare"]()
     log = tmp_path / "freight.log"
 
-    def kill_and_restart(processes: dict[str, subprocess.Popen[bytes]]) -> None:
+    def kill_and_restart(processes: dict[str, subprocess.Popen[bytes]], partner: PartnerSide) -> None:
+        # The relay and the consumer work in batches of hundreds: killed while the stream is in full flow,
+        # each dies in the middle of one (rows leased or messages applied but not yet acknowledged).
+        while len(partner.received) < OUTBOUND // 5 or partner.confirmed < INBOUND // 5:
+            time.sleep(0.01)
         for name in ("relay", "consume"):
             processes[name].send_signal(signal.SIGKILL)
             processes[name].wait()

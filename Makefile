@@ -41,7 +41,8 @@ bench-dispatch: ## Dispatch benchmarks: Li & Lim instances vs best-known, genera
 bench-partners: ## Partner exchange: outbox relay vs raw pika publishing, consumers vs raw pika consuming
 	$(UV) run python -m bench.partners.outbound --messages 20000
 	$(UV) run python -m bench.partners.inbound --messages 10000 --kind ack
-	$(UV) run python -m bench.partners.inbound --messages 2000 --kind codeco
+	$(UV) run python -m bench.partners.inbound --messages 10000 --kind positions
+	$(UV) run python -m bench.partners.inbound --messages 4000 --kind codeco
 
 revision: ## New migration from the models: make revision m="what changed"
 	$(UV) run alembic revision --autogenerate -m "$(m)"

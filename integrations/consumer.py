@@ -49,6 +49,7 @@ __all__ = (
     "MalformedMessageError",
     "NotYetKnownError",
     "PartnerConsumer",
+    "incoming_from",
     "stable_message_id",
 )
 
@@ -206,7 +207,7 @@ class PartnerConsumer:
             last_arrival = time.monotonic()
             for method, properties, body in channel.consume(self.queue, inactivity_timeout=self.idle_flush_s):
                 if method is not None:
-                    batch.append(_incoming(method, properties, body))
+                    batch.append(incoming_from(method, properties, body))
                     last_arrival = time.monotonic()
                 idle = time.monotonic() - last_arrival >= self.idle_flush_s
                 if batch and (len(batch) >= self.batch_size or method is None or idle):
@@ -340,7 +341,8 @@ class PartnerConsumer:
             )
 
 
-def _incoming(method: Any, properties: Any, body: bytes) -> Incoming:
+def incoming_from(method: Any, properties: Any, body: bytes) -> Incoming:
+    """The :class:`Incoming` of a pika delivery."""
     return Incoming(
         tag=method.delivery_tag,
         body=body,

@@ -30,7 +30,7 @@ import structlog
 
 from core.settings import get_settings
 from integrations.amqp import Publication, connection_parameters, properties_for
-from integrations.consumer import Incoming, MalformedMessageError, stable_message_id
+from integrations.consumer import Incoming, MalformedMessageError, incoming_from, stable_message_id
 from integrations.schemas import FilingAck, NodeDocument, NodeEnvelope, PositionReport, PositionReports, PreAdvice
 from integrations.topology import INBOUND_EXCHANGE, outbound_queue
 
@@ -121,7 +121,7 @@ class Simulator:
             channel.basic_qos(prefetch_count=self.prefetch)
             for method, properties, body in channel.consume(outbound_queue(self.code), inactivity_timeout=self.idle_s):
                 if method is not None:
-                    self._receive(channel, _incoming(method, properties, body))
+                    self._receive(channel, incoming_from(method, properties, body))
                 self._publish_due(channel)
                 for publication in self.periodic(time.monotonic()):
                     self._publish(channel, publication)
@@ -213,19 +213,6 @@ class Simulator:
             correlation_id=correlation_id,
             content_type=content_type,
         )
-
-
-def _incoming(method: pika.spec.Basic.Deliver, properties: pika.BasicProperties, body: bytes) -> Incoming:
-    return Incoming(
-        tag=method.delivery_tag,
-        body=body,
-        message_id=properties.message_id,
-        message_type=properties.type,
-        content_type=properties.content_type,
-        correlation_id=properties.correlation_id,
-        headers=dict(properties.headers or {}),
-        properties=properties,
-    )
 
 
 # --- the terminal --------------------------------------------------------------------------------

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pika
@@ -101,8 +102,6 @@ def publish_inbound(channel: Any, code: str, body: bytes, *, message_id: str | N
 
 def drain(channel: Any, queue: str, *, expect: int | None = None, timeout_s: float = 10.0) -> list[tuple[Any, bytes]]:
     """Take every message from ``queue`` (waiting up to ``timeout_s`` for ``expect`` of them), acknowledging each."""
-    import time
-
     taken: list[tuple[Any, bytes]] = []
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -128,3 +127,13 @@ async def issued_waybill(client: Any, shipper: Any, *, container: str, issue: bo
     assert created.status_code == 201, created.text
     number: str = created.json()["number"]
     return number
+
+
+def wait_for(condition: Callable[[], bool], timeout_s: float = 20.0) -> None:
+    """Wait until ``condition()`` holds (polling every 50 ms), or fail the test."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out")

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,7 +16,7 @@ from integrations.runner import start_consumers
 from integrations.schemas import PartnerKind
 from integrations.topology import dead_letter_queue, inbound_queue
 from tests.conftest import settings_for
-from tests.integrations.conftest import drain, issued_waybill, new_container_number, publish_inbound
+from tests.integrations.conftest import drain, issued_waybill, new_container_number, publish_inbound, wait_for
 from waybill.models import Waybill, WaybillChange
 
 
@@ -47,15 +45,6 @@ def positions(plate: str, count: int, start: datetime) -> dict[str, Any]:
             for i in range(count)
         ]
     }
-
-
-def wait_for(condition: Callable[[], bool], timeout_s: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out")
 
 
 def settled(stats: ConsumerStats, handled: int) -> bool:

@@ -29,19 +29,10 @@ from integrations.simulate import (
 )
 from integrations.topology import OUTBOUND_EXCHANGE, dead_letter_queue, inbound_queue, outbound_queue
 from tests.conftest import settings_for
-from tests.integrations.conftest import AMQP_URL, drain, issued_waybill, new_container_number
+from tests.integrations.conftest import AMQP_URL, drain, issued_waybill, new_container_number, wait_for
 from waybill.event_schemas import EventType
 
 LEG_1_PLATE = "粤E3K721"  # the documented example's truck, road to Beijiao (CNFOS)
-
-
-def wait_for(condition: Callable[[], bool], timeout_s: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out")
 
 
 def publish_outbound(channel: Any, code: str, body: bytes, *, message_id: str, content_type: str) -> None:

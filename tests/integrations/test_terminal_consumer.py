@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,7 +11,7 @@ from integrations.runner import start_consumers
 from integrations.schemas import PartnerKind
 from integrations.topology import dead_letter_queue, inbound_queue
 from tests.conftest import settings_for
-from tests.integrations.conftest import drain, issued_waybill, new_container_number, publish_inbound
+from tests.integrations.conftest import drain, issued_waybill, new_container_number, publish_inbound, wait_for
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -35,15 +33,6 @@ def codeco(container: str, *, at: datetime, function: str = "34", waybill: str |
     ]
     body = "'".join(segments) + f"'UNT+{len(segments) + 1}+1'"
     return f"UNB+UNOC:3+CNFOSTERM+CN44FREIGHT+261120:0930+{reference}'{body}UNZ+1+{reference}'".encode()
-
-
-def wait_for(condition: Callable[[], bool], timeout_s: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out")
 
 
 async def test_a_gate_in_is_recorded_on_the_leg_arriving_at_the_terminal_once(

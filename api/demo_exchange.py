@@ -1,16 +1,23 @@
-"""The demo's live partner exchange: relay, consumers and simulated partners in background threads."""
+"""The demo's live partner exchange: relay, consumers and simulated partners, in a process of their own.
+
+The exchange runs in a spawned child process, not in threads of the demo's process: the web server
+forks its worker from the demo's process, and a fork taken while other threads hold locks (SQLite,
+logging, pika) leaves the worker waiting on them for ever.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
+import multiprocessing
 import threading
+from multiprocessing.synchronize import Event as ProcessEvent
 
 import msgspec
 import pika
 import pika.exceptions
 
+from core.logging import configure_logging
 from core.settings import Settings
 from integrations.amqp import DEFAULT_URL, connection_parameters
 from integrations.partners import PartnerInfo
@@ -19,6 +26,8 @@ from integrations.schemas import PartnerKind
 from integrations.simulate import NodeSimulator, PortSimulator, Simulator, start_simulators
 
 __all__ = ("DemoExchange", "reachable_amqp_url")
+
+_SPAWN = multiprocessing.get_context("spawn")
 
 GATE_IN_DELAY_S = 5.0
 """Seconds from a pre-advice to the truck's gate-in at the simulated terminal."""
@@ -43,7 +52,40 @@ def reachable_amqp_url(settings: Settings, *, timeout_s: float = 1.0) -> str | N
 
 
 class DemoExchange:
-    """Relay, consumers and simulators of the demo's partners, started together and stopped together."""
+    """The demo's partner exchange in a child process, started and stopped with the demo."""
+
+    def __init__(self, settings: Settings, amqp_url: str, partners: list[PartnerInfo]) -> None:
+        self._stop = _SPAWN.Event()
+        self._process = _SPAWN.Process(
+            target=_run_exchange, args=(settings, amqp_url, partners, self._stop), name="demo-exchange", daemon=True
+        )
+
+    def start(self) -> None:
+        """Start the child process (it declares the topology, then runs until :meth:`close`)."""
+        self._process.start()
+
+    def close(self, timeout_s: float = 20.0) -> None:
+        """Stop the exchange (what was not acknowledged is delivered again next time)."""
+        self._stop.set()
+        self._process.join(timeout_s)
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join(5)
+
+
+def _run_exchange(settings: Settings, amqp_url: str, partners: list[PartnerInfo], stop: ProcessEvent) -> None:
+    """The child process: run the exchange until the demo sets ``stop``."""
+    configure_logging(level=settings.log_level, json=settings.log_json)
+    exchange = ExchangeThreads(settings, amqp_url, partners)
+    exchange.start()
+    try:
+        stop.wait()
+    finally:
+        exchange.close()
+
+
+class ExchangeThreads:
+    """Relay, consumers and simulators of the demo's partners, in threads started and stopped together."""
 
     def __init__(self, settings: Settings, amqp_url: str, partners: list[PartnerInfo]) -> None:
         self.settings = msgspec.structs.replace(settings, partner_amqp_url=amqp_url)
@@ -57,7 +99,6 @@ class DemoExchange:
 
     def start(self) -> None:
         """Declare the topology, then start the relay, the consumers and a simulator per partner."""
-        logging.getLogger("pika").setLevel(logging.WARNING)  # its connection chatter would drown the demo's log
         codes = [p.code for p in self.partners]
         declare_partner_topology(self.amqp_url, codes, retry_ms=self.settings.partner_retry_ms)
         relay = threading.Thread(target=self._run_relay, name="demo-relay", daemon=True)

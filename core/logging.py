@@ -44,3 +44,6 @@ def configure_logging(*, level: str = "INFO", json: bool = True) -> None:
     root.setLevel(level.upper())
     for noisy in ("uvicorn.access",):
         logging.getLogger(noisy).disabled = True
+    # pika narrates every connection step, pydifact every interchange it reads: only their warnings matter
+    for chatty in ("pika", "pydifact"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))

@@ -1,0 +1,1 @@
+"""The partner exchange: terminals, customs offices and the national logistics node, over RabbitMQ."""

@@ -54,6 +54,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     """Messages a consumer applies in one database transaction (and its prefetch is twice this)."""
     partner_retry_ms: int = 5_000
     """How long a parked partner message waits before it is tried again (the TTL of its retry queue)."""
+    partner_retention_days: int = 30
+    """Days the relay keeps sent outbox rows and consumers' inbox entries before pruning them (a copy a
+    partner sends again after that would be applied again)."""
     partner_max_parks: int = 12
     """Times a message whose waybill is not known yet is parked and retried before it is dead-lettered."""
 

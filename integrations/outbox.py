@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from core.db import utcnow
-from integrations.models import OutboxMessage
+from integrations.models import InboxMessage, OutboxMessage
 
 __all__ = (
     "LEASE",
@@ -26,6 +26,7 @@ __all__ = (
     "lease_due",
     "mark_failed_attempt",
     "mark_sent",
+    "prune_exchange_records",
     "retry_delay",
     "stage_message",
 )
@@ -199,3 +200,18 @@ async def mark_failed_attempt(
             .values(attempts=tries, last_error=error[:500], next_attempt_at=now + retry_delay(tries))
             .execution_options(synchronize_session=False)
         )
+
+
+async def prune_exchange_records(session: AsyncSession, *, older_than: datetime) -> tuple[int, int]:
+    """Delete sent outbox rows and inbox entries recorded before ``older_than``; returns how many of each.
+
+    Pending outbox rows are never pruned. An inbox entry pruned no longer stops a copy of its message
+    from being applied, so keep them longer than any partner retries.
+    """
+    sent = await session.execute(
+        sa.delete(OutboxMessage).where(
+            col(OutboxMessage.status) == OutboxStatus.SENT.value, col(OutboxMessage.sent_at) < older_than
+        )
+    )
+    received = await session.execute(sa.delete(InboxMessage).where(col(InboxMessage.received_at) < older_than))
+    return int(getattr(sent, "rowcount", 0) or 0), int(getattr(received, "rowcount", 0) or 0)

@@ -5,16 +5,19 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Sequence
+from datetime import timedelta
 
 import httpx
 import pika
 import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.db import create_engine, create_session_factory
+from core.db import create_engine, create_session_factory, utcnow
 from core.settings import Settings
 from integrations.amqp import connection_parameters
 from integrations.consumer import ConsumerStats, Handler, PartnerConsumer
 from integrations.node import NodeHandler
+from integrations.outbox import prune_exchange_records
 from integrations.partners import PartnerInfo, list_partners
 from integrations.relay import RelayTotals, run_relay, sleep_unless_stopped
 from integrations.schemas import PartnerKind
@@ -137,13 +140,29 @@ async def _deliver_callbacks(settings: Settings, stop: asyncio.Event, interval_s
         await engine.dispose()
 
 
+PRUNE_INTERVAL_S = 600.0
+
+
+async def _prune_periodically(
+    factory: async_sessionmaker[AsyncSession], settings: Settings, stop: asyncio.Event
+) -> None:
+    """Every ten minutes, delete sent outbox rows and inbox entries older than the retention."""
+    while not stop.is_set():
+        older_than = utcnow() - timedelta(days=settings.partner_retention_days)
+        async with factory() as session, session.begin():
+            outbox, inbox = await prune_exchange_records(session, older_than=older_than)
+        if outbox or inbox:
+            _log.info("exchange_records_pruned", outbox=outbox, inbox=inbox, older_than=older_than.isoformat())
+        await sleep_unless_stopped(stop, PRUNE_INTERVAL_S)
+
+
 async def relay_and_deliver(
     settings: Settings, stop: asyncio.Event, *, callbacks: bool = True, batch_size: int = 1000
 ) -> RelayTotals:
     """Relay the outbox to RabbitMQ and deliver callbacks, until ``stop`` is set."""
     engine = create_engine(settings)
     factory = create_session_factory(engine)
-    tasks = []
+    tasks = [asyncio.create_task(_prune_periodically(factory, settings, stop))]
     if callbacks:
         tasks.append(asyncio.create_task(_deliver_callbacks(settings, stop, 1.0)))
     try:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
 import sqlalchemy as sa
 from sqlmodel import col
 
-from integrations.models import OutboxMessage
-from integrations.outbox import lease_due, mark_sent, stage_message
+from integrations.inbox import claim_messages
+from integrations.models import InboxMessage, OutboxMessage
+from integrations.outbox import lease_due, mark_sent, prune_exchange_records, stage_message
 from integrations.schemas import PartnerKind
 from tests.integrations.conftest import issued_waybill, new_container_number
 
@@ -120,3 +123,35 @@ async def test_leasing_skips_a_waybill_whose_earlier_message_another_relay_holds
         pending = [r for r in await lease_due(session, limit=1_000_000) if r.correlation_id in ("A-lease", "B-lease")]
         await session.rollback()
     assert [r.body for r in pending] in ([b"2"], [])  # on SQLite the lease time hides it for a minute
+
+
+async def test_pruning_removes_old_sent_rows_and_inbox_entries_but_never_pending_rows(session_factory: Any) -> None:
+    long_ago = datetime(2020, 1, 1, tzinfo=UTC)
+    key = f"PRUNE-{uuid.uuid4().hex[:8]}"
+    async with session_factory() as session:
+        old_sent = stage_message(session, destination="tprune", message_type="t", correlation_id=key, body=b"1")
+        stage_message(session, destination="tprune", message_type="t", correlation_id=key, body=b"2", now=long_ago)
+        recent_sent = stage_message(session, destination="tprune", message_type="t", correlation_id=key, body=b"3")
+        await session.flush()
+        await mark_sent(session, [old_sent.id], now=long_ago)
+        await mark_sent(session, [recent_sent.id])
+        await claim_messages(session, "prune-test", ["old"], now=long_ago)
+        await claim_messages(session, "prune-test", ["new"])
+        await session.commit()
+
+    async with session_factory() as session:
+        await prune_exchange_records(session, older_than=datetime.now(UTC) - timedelta(days=30))
+        await session.commit()
+
+    async with session_factory() as session:
+        left = {
+            r.body
+            for r in await session.scalars(sa.select(OutboxMessage).where(col(OutboxMessage.correlation_id) == key))
+        }
+        inbox = set(
+            await session.scalars(
+                sa.select(col(InboxMessage.message_id)).where(col(InboxMessage.consumer) == "prune-test")
+            )
+        )
+    assert left == {b"2", b"3"}
+    assert inbox == {"new"}

@@ -159,8 +159,8 @@ def select_entry(un_number: str, packing_group: str | None = None, name: str | N
         ]
         candidates = named or candidates
     if len(candidates) > 1:
-        groups = {e.packing_group for e in candidates}
-        if len(groups) > 1:
+        packing_groups = {e.packing_group for e in candidates}
+        if len(packing_groups) > 1:
             raise EntryNotFoundError(f"UN {un_number} has entries in several packing groups: give the packing group")
         choices = "; ".join(f"{e.entry_seq}: {e.name_en or e.name_de}" for e in candidates)
         raise EntryNotFoundError(f"UN {un_number} has several entries; name the variant ({choices})")

@@ -30,6 +30,8 @@ from litestar.static_files import create_static_files_router
 
 from api.authority import AccessLogController, AuthorityController
 from api.chain import ChainController
+from api.dangerous_goods import DangerousGoodController
+from api.dangerous_goods_assess import DangerousGoodsAssessController
 from api.deps import PrincipalCache, provide_session
 from api.dispatch import (
     DriverController,
@@ -46,6 +48,7 @@ from api.health import HealthController
 from api.inputs import record_query_parameters, reject_unknown_query_parameters
 from api.middleware import RequestContextMiddleware, allow_header_fixer
 from api.organisations import OrganisationController
+from api.positions import PositionController
 from api.problems import PROBLEM_MEDIA_TYPE, exception_handlers
 from api.subscriptions import SubscriptionController
 from api.waybills import WaybillController
@@ -90,6 +93,7 @@ def _openapi(settings: Settings) -> OpenAPIConfig:
                 name="Dispatch",
                 description="A carrier's drop-and-hook fleet: places, tractors, drivers, trailers, moves",
             ),
+            Tag(name="Dangerous goods", description="The ADR 2025 dangerous goods list (JT/T 617.3)"),
             Tag(name="Organisations", description="The caller's organisation and API keys"),
             Tag(name="Operations", description="Health probes"),
         ],
@@ -164,6 +168,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             MoveController,
             YardInventoryController,
             DispatchPlanController,
+            DangerousGoodController,
+            DangerousGoodsAssessController,
+            PositionController,
             HealthController,
             MetricsController,
             create_static_files_router(path=_STATIC, directories=[_SWAGGER_ASSETS], include_in_schema=False),

@@ -1,9 +1,11 @@
 """Imports every table module, so that ``SQLModel.metadata`` knows the whole schema."""
 
 from accounts.models import ApiKey, Organisation, OrganisationPlace
+from dangerous_goods.models import DangerousGoodEntry
 from dispatch.models import DispatchDriver, DispatchMove, DispatchPlace, DispatchTractor, DispatchTrailer
 from dispatch.plan_models import DispatchAssignment, DispatchPlan
-from integrations.models import InboxMessage, OutboxMessage, Partner, VehiclePosition
+from integrations.models import InboxMessage, OutboxMessage, Partner
+from tracking.models import VehiclePosition
 from waybill.models import (
     AccessLogEntry,
     ChainLink,
@@ -21,6 +23,7 @@ __all__ = (
     "AccessLogEntry",
     "ApiKey",
     "ChainLink",
+    "DangerousGoodEntry",
     "DispatchAssignment",
     "DispatchDriver",
     "DispatchMove",

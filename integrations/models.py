@@ -1,4 +1,4 @@
-"""Tables of the partner exchange: partners, the outbox, the inbox, and positions reported by partners."""
+"""Tables of the partner exchange: partners, the outbox and the inbox."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlmodel import Field, SQLModel
 
 from core.db import IntPK, JSONDocument, UTCDateTime, utcnow
 
-__all__ = ("InboxMessage", "OutboxMessage", "Partner", "VehiclePosition")
+__all__ = ("InboxMessage", "OutboxMessage", "Partner")
 
 
 class Partner(SQLModel, table=True):
@@ -74,20 +74,3 @@ class InboxMessage(SQLModel, table=True):
     """``applied``, or ``dead_lettered`` for a message refused for good."""
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSONDocument)
-
-
-class VehiclePosition(SQLModel, table=True):
-    """A GNSS position of a vehicle, as a partner reported it."""
-
-    __tablename__ = "vehicle_position"
-    __table_args__ = (sa.UniqueConstraint("plate", "recorded_at"),)
-
-    id: int | None = Field(default=None, sa_column=sa.Column(IntPK, primary_key=True, autoincrement=True))
-    plate: str = Field(sa_type=sa.String(16))
-    recorded_at: datetime = Field(sa_type=UTCDateTime)
-    latitude: float
-    longitude: float
-    speed_kmh: float | None = None
-    heading: float | None = None
-    source: str = Field(sa_type=sa.String(16))
-    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -6,18 +6,16 @@ from typing import Any
 
 import msgspec
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from core.db import utcnow
 from integrations.consumer import Incoming, MalformedMessageError, stable_message_id
-from integrations.models import VehiclePosition
 from integrations.partners import PartnerInfo
-from integrations.schemas import FilingAck, NodeDocument, NodeEnvelope, PositionReport, PositionReports
+from integrations.schemas import FilingAck, NodeDocument, NodeEnvelope, PositionReports
+from tracking.service import store_positions
 from waybill.models import Waybill, WaybillChange
 
-__all__ = ("NodeHandler", "store_positions")
+__all__ = ("NodeHandler",)
 
 _INBOUND_DOCUMENTS = frozenset({NodeDocument.WAYBILL_ACK, NodeDocument.POSITIONS})
 
@@ -28,29 +26,6 @@ class _Reference(msgspec.Struct, rename="camel"):
 
 _reference_decoder = msgspec.json.Decoder(_Reference)
 _envelope_decoder = msgspec.json.Decoder(NodeEnvelope)
-
-
-async def store_positions(session: AsyncSession, reports: list[PositionReport], *, source: str) -> None:
-    """Insert positions in one statement, skipping one already stored for the same vehicle and time."""
-    if not reports:
-        return
-    now = utcnow()
-    rows = [
-        {
-            "plate": p.plate,
-            "recorded_at": p.time,
-            "latitude": p.lat,
-            "longitude": p.lon,
-            "speed_kmh": p.speed,
-            "heading": p.heading,
-            "source": source,
-            "received_at": now,
-        }
-        for p in reports
-    ]
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    # executemany: SQLAlchemy batches the rows into multi-row INSERTs without compiling one per batch size
-    await session.execute(insert(VehiclePosition).on_conflict_do_nothing(), rows)
 
 
 class NodeHandler:

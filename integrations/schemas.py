@@ -15,6 +15,8 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import Meta
 
+from tracking.schemas import PositionReport, PositionReports
+
 __all__ = (
     "FilingAck",
     "NodeDocument",
@@ -72,24 +74,6 @@ class FilingAck(_CamelStruct, frozen=True, forbid_unknown_fields=True):
     """The message id of our e-waybill message."""
     reason: Annotated[str, Meta(max_length=500)] | None = None
     node_reference: Annotated[str, Meta(max_length=64)] | None = None
-
-
-class PositionReport(_CamelStruct, frozen=True, forbid_unknown_fields=True):
-    """One GNSS fix of a vehicle."""
-
-    plate: Annotated[str, Meta(min_length=2, max_length=16)]
-    time: Annotated[datetime, Meta(tz=True)]
-    lat: Annotated[float, Meta(ge=-90, le=90)]
-    lon: Annotated[float, Meta(ge=-180, le=180)]
-    speed: Annotated[float, Meta(ge=0, le=300)] | None = None
-    """km/h"""
-    heading: Annotated[float, Meta(ge=0, lt=360)] | None = None
-
-
-class PositionReports(_CamelStruct, frozen=True, forbid_unknown_fields=True):
-    """A batch of positions."""
-
-    positions: Annotated[list[PositionReport], Meta(min_length=1, max_length=5_000)]
 
 
 class PreAdvice(_CamelStruct, frozen=True):

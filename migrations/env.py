@@ -11,6 +11,7 @@ from sqlmodel import SQLModel
 
 import core.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from core.db import create_engine
+from core.migrate import include_in_comparison
 from core.settings import load_settings
 
 target_metadata = SQLModel.metadata
@@ -27,6 +28,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_in_comparison,
     )
     with context.begin_transaction():
         context.run_migrations()

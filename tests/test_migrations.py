@@ -14,12 +14,12 @@ from sqlmodel import SQLModel
 
 import core.models  # noqa: F401  (registers every table)
 from core.db import create_engine
-from core.migrate import alembic_config, upgrade_database
+from core.migrate import alembic_config, include_in_comparison, upgrade_database
 from tests.conftest import POSTGRES_ADMIN_URL, settings_for
 
 
 def _differences(connection: Any) -> list[Any]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    context = MigrationContext.configure(connection, opts={"compare_type": True, "include_name": include_in_comparison})
     return list(compare_metadata(context, SQLModel.metadata))
 
 

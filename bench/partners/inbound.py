@@ -66,11 +66,11 @@ from bench.partners._common import (
 from core.db import create_engine, create_session_factory
 from core.settings import Settings
 from integrations.consumer import ConsumerStats
-from integrations.models import VehiclePosition
 from integrations.partners import PartnerInfo
 from integrations.runner import start_consumers
 from integrations.schemas import NodeDocument, PartnerKind
 from integrations.topology import INBOUND_EXCHANGE, inbound_queue
+from tracking.models import VehiclePosition
 from waybill.models import TransportEvent, WaybillChange
 from waybill.schemas import WaybillCreate
 from waybill.service import create_waybill

@@ -1,4 +1,4 @@
-"""partner exchange: partners, outbox, inbox, vehicle positions; legs indexed by plates and container
+"""partner exchange: partners, outbox, inbox, vehicle positions (by day on PostgreSQL); legs indexed by plates and container
 
 Revision ID: 0005
 Revises: 0004
@@ -52,19 +52,37 @@ def upgrade() -> None:
         batch_op.create_index('ix_outbox_message_due', ['status', 'next_attempt_at', 'id'], unique=False)
         batch_op.create_index('ix_outbox_message_ordering', ['ordering_key', 'status', 'id'], unique=False)
 
-    op.create_table('vehicle_position',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
-    sa.Column('plate', sa.String(length=16), nullable=False),
-    sa.Column('recorded_at', core.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('latitude', sa.Float(), nullable=False),
-    sa.Column('longitude', sa.Float(), nullable=False),
-    sa.Column('speed_kmh', sa.Float(), nullable=True),
-    sa.Column('heading', sa.Float(), nullable=True),
-    sa.Column('source', sa.String(length=16), nullable=False),
-    sa.Column('received_at', core.db.UTCDateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_vehicle_position')),
-    sa.UniqueConstraint('plate', 'recorded_at', name=op.f('uq_vehicle_position_plate_recorded_at'))
-    )
+    if op.get_bind().dialect.name == "postgresql":
+        # Partitioned by day (tracking.service.ensure_partitions makes the days); rows of a day
+        # without its partition land in the default partition.
+        op.execute(
+            """
+            CREATE TABLE vehicle_position (
+                plate VARCHAR(16) NOT NULL,
+                recorded_at TIMESTAMP WITH TIME ZONE NOT NULL,
+                latitude FLOAT NOT NULL,
+                longitude FLOAT NOT NULL,
+                speed_kmh FLOAT,
+                heading FLOAT,
+                source VARCHAR(32) NOT NULL,
+                received_at TIMESTAMP WITH TIME ZONE NOT NULL,
+                CONSTRAINT pk_vehicle_position PRIMARY KEY (plate, recorded_at)
+            ) PARTITION BY RANGE (recorded_at)
+            """
+        )
+        op.execute("CREATE TABLE vehicle_position_default PARTITION OF vehicle_position DEFAULT")
+    else:
+        op.create_table('vehicle_position',
+        sa.Column('plate', sa.String(length=16), nullable=False),
+        sa.Column('recorded_at', core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('latitude', sa.Float(), nullable=False),
+        sa.Column('longitude', sa.Float(), nullable=False),
+        sa.Column('speed_kmh', sa.Float(), nullable=True),
+        sa.Column('heading', sa.Float(), nullable=True),
+        sa.Column('source', sa.String(length=32), nullable=False),
+        sa.Column('received_at', core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint('plate', 'recorded_at', name=op.f('pk_vehicle_position'))
+        )
     op.create_table('partner',
     sa.Column('code', sa.String(length=16), nullable=False),
     sa.Column('kind', sa.String(length=12), nullable=False),
@@ -99,7 +117,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_partner_locode'))
 
     op.drop_table('partner')
-    op.drop_table('vehicle_position')
+    op.drop_table('vehicle_position')  # its partitions go with it
     with op.batch_alter_table('outbox_message', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_message_ordering')
         batch_op.drop_index('ix_outbox_message_due')

@@ -11,12 +11,13 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from integrations.consumer import ConsumerStats
-from integrations.models import InboxMessage, VehiclePosition
+from integrations.models import InboxMessage
 from integrations.runner import start_consumers
 from integrations.schemas import PartnerKind
 from integrations.topology import dead_letter_queue, inbound_queue
 from tests.conftest import settings_for
 from tests.integrations.conftest import drain, issued_waybill, new_container_number, publish_inbound, wait_for
+from tracking.models import VehiclePosition
 from waybill.models import Waybill, WaybillChange
 
 

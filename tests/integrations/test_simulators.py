@@ -16,7 +16,6 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from integrations.edifact import parse_events
-from integrations.models import VehiclePosition
 from integrations.runner import relay_and_deliver, start_consumers
 from integrations.schemas import PartnerKind, PreAdvice
 from integrations.simulate import (
@@ -30,6 +29,7 @@ from integrations.simulate import (
 from integrations.topology import OUTBOUND_EXCHANGE, dead_letter_queue, inbound_queue, outbound_queue
 from tests.conftest import settings_for
 from tests.integrations.conftest import AMQP_URL, drain, issued_waybill, new_container_number, wait_for
+from tracking.models import VehiclePosition
 from waybill.event_schemas import EventType
 
 LEG_1_PLATE = "粤E3K721"  # the documented example's truck, road to Beijiao (CNFOS)

@@ -1,0 +1,1 @@
+"""Vehicle tracking: GNSS positions from carriers' platforms and the national node, stored by day."""

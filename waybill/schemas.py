@@ -175,11 +175,13 @@ class TimeWindow(InputStruct, frozen=True):
 
 
 class DangerousGoodsLine(InputStruct, frozen=True):
-    """Dangerous-goods particulars of a cargo line (checked against ADR rules in a later stage)."""
+    """Dangerous-goods particulars of a cargo line, assessed against ADR when the waybill is issued or amended."""
 
     un_number: UnNumber
     quantity: Annotated[float, Meta(gt=0, le=1_000_000)]
-    unit: Literal["kg", "L"]
+    unit: Literal["kg", "L", "articles"]
+    """kg for solids and liquefied gases, L for liquids, or a number of articles (the line's gross
+    weight then counts as their mass)."""
     packing_group: Literal["I", "II", "III"] | None = None
 
 

@@ -36,6 +36,7 @@ from waybill.models import (
     WaybillVersion,
 )
 from waybill.persistence import IdempotencyKeyTakenError, insert_new_waybill
+from waybill.rules.dangerous_goods import LoadRefusal, assess_cargo
 from waybill.rules.lifecycle import (
     check_amendable,
     check_cancellable,
@@ -359,6 +360,13 @@ def _record_change(
 # --- creating ---------------------------------------------------------------------------------
 
 
+def _refuse_dangerous_load(document: WaybillDocument) -> None:
+    """Refuse a waybill whose dangerous goods fail the ADR assessment, citing the rule and the line."""
+    verdict = assess_cargo(document.cargo)
+    if isinstance(verdict, LoadRefusal):
+        raise RuleViolationError(verdict.message, field=verdict.field)
+
+
 def _leg_row(leg: LegPlan, now: datetime) -> dict[str, Any]:
     return {
         "sequence": leg.sequence,
@@ -455,6 +463,7 @@ async def create_waybill(
     now = utcnow()
     stored_document = utc_builtins(data.document())
     document = _document(stored_document)
+    _refuse_dangerous_load(document)
     status = WaybillStatus.DRAFT if data.draft else WaybillStatus.ISSUED
     header = {
         "shipper_id": principal.organisation_id,
@@ -821,6 +830,7 @@ async def amend_waybill(
         raise NotFoundError(f"waybill {number} has no version {waybill.version}")
     current = _document(current_raw)
     amended = _amended_document(current, amendment)
+    _refuse_dangerous_load(amended)
     changed = sorted(f for f in amendment.changes() if getattr(amended, f) != getattr(current, f))
     if not changed:
         raise RuleViolationError("the amendment changes nothing")

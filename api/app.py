@@ -33,6 +33,7 @@ from api.chain import ChainController
 from api.dangerous_goods import DangerousGoodController
 from api.dangerous_goods_assess import DangerousGoodsAssessController
 from api.deps import PrincipalCache, provide_session
+from api.dg_registry import DgPersonController, DgVehicleController
 from api.dispatch import (
     DriverController,
     MoveController,
@@ -170,6 +171,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DispatchPlanController,
             DangerousGoodController,
             DangerousGoodsAssessController,
+            DgVehicleController,
+            DgPersonController,
             PositionController,
             HealthController,
             MetricsController,

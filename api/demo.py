@@ -17,6 +17,8 @@ from accounts.models import Organisation, OrganisationPlace
 from accounts.schemas import OrganisationCreate, OrganisationRole, Principal
 from core.db import create_engine, create_session_factory
 from core.settings import Settings
+from dangerous_goods import registry
+from dangerous_goods.registry_schemas import DgPersonCreate, DgVehicleCreate
 from integrations.partners import PartnerInfo, list_partners, register_partner
 from integrations.schemas import PartnerKind
 from waybill import events
@@ -132,6 +134,39 @@ _PLACES: dict[str, dict[str, Any]] = {
 _ROAD_CARRIER = {"uscc": "91440604MA51L2K4U9", "name": "佛山顺通甩挂运输有限公司"}
 _BARGE_CARRIER = {"uscc": "91440101MA59X8Q2EU", "name": "珠江驳运物流有限公司"}
 
+# The road carrier's dangerous-goods registry: the tractors of the demo's dangerous loads
+# (leg 1 of PO-DEMO-1005, 1006 and 1009), a driver and an escort (押运员) qualified for all three.
+_DG_CLASSES = ["2", "3", "8"]
+_DG_VEHICLES = [
+    {"plate": plate, "transport_certificate_number": f"粤交运管佛字4406040{n}号", "permitted_classes": _DG_CLASSES}
+    for n, plate in ((12345, "粤E7K724"), (12346, "粤E8K725"), (12349, "粤E5K728"))
+]
+_DG_DRIVER = {"name": "黄志明", "phone": "+86 138 2299 4410", "certificate_number": "441900198507121234"}
+_DG_ESCORT = {"name": "陈丽华", "phone": "+86 139 2266 0183", "certificate_number": "440604199103155528"}
+
+
+async def _register_dangerous_goods_fleet(session: AsyncSession, carrier: Principal) -> None:
+    expires_on = (datetime.now(UTC) + timedelta(days=3 * 365)).date().isoformat()
+    for vehicle in _DG_VEHICLES:
+        permit = msgspec.convert({**vehicle, "permit_expires_on": expires_on}, DgVehicleCreate)
+        await registry.create_vehicle(session, carrier_id=carrier.organisation_id, data=permit)
+    for role, person, kind in (
+        ("driver", _DG_DRIVER, "道路危险货物运输驾驶员"),
+        ("escort", _DG_ESCORT, "道路危险货物运输押运人员"),
+    ):
+        qualification = msgspec.convert(
+            {
+                **person,
+                "role": role,
+                "qualification_type": kind,
+                "qualified_classes": _DG_CLASSES,
+                "expires_on": expires_on,
+            },
+            DgPersonCreate,
+        )
+        await registry.create_person(session, carrier_id=carrier.organisation_id, data=qualification)
+
+
 # (reference, pickup, delivery, goods, kg, container, dangerous goods, what happens to it)
 _SHIPMENTS: list[tuple[str, str, str, str, float, str | None, dict[str, Any] | None, str]] = [
     ("PO-DEMO-1001", "shunde", "shekou", "家用冰箱 BCD-520", 8160, "CSQU3054383", None, "barge"),
@@ -222,6 +257,7 @@ def _waybill_request(index: int, shipment: tuple[Any, ...], day: datetime) -> di
     if dangerous:
         cargo["dangerous_goods"] = dangerous
         cargo["package_type"] = "DR" if dangerous["unit"] == "L" else "TK"
+        legs[0].update({"driver": _DG_DRIVER, "escort": _DG_ESCORT})
     return {
         "shipper_reference": reference,
         "consignor": {"name": "佛山顺德华美电器有限公司", "uscc": "91440606MA4W8K2L7M", "phone": "+86 757 2283 6610"},
@@ -266,6 +302,7 @@ async def seed_demo(settings: Settings) -> list[tuple[str, str, str]]:
                 .where(col(Waybill.shipper_id) == shipper.organisation_id)
             )
             if not already:
+                await _register_dangerous_goods_fleet(session, road)
                 day = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=30)
                 for index, shipment in enumerate(_SHIPMENTS):
                     request = msgspec.convert(_waybill_request(index, shipment, day), WaybillCreate)

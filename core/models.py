@@ -2,6 +2,7 @@
 
 from accounts.models import ApiKey, Organisation, OrganisationPlace
 from dangerous_goods.models import DangerousGoodEntry
+from dangerous_goods.registry_models import DgPerson, DgVehicle
 from dispatch.models import DispatchDriver, DispatchMove, DispatchPlace, DispatchTractor, DispatchTrailer
 from dispatch.plan_models import DispatchAssignment, DispatchPlan
 from integrations.models import InboxMessage, OutboxMessage, Partner
@@ -24,6 +25,8 @@ __all__ = (
     "ApiKey",
     "ChainLink",
     "DangerousGoodEntry",
+    "DgPerson",
+    "DgVehicle",
     "DispatchAssignment",
     "DispatchDriver",
     "DispatchMove",

@@ -105,6 +105,11 @@ class TransportLeg(SQLModel, table=True):
     """The trailer or container travels without its tractor (ro-ro vessel, rail wagon)."""
     driver_name: str | None = Field(default=None, sa_type=sa.String(50))
     driver_phone: str | None = Field(default=None, sa_type=sa.String(20))
+    driver_certificate: str | None = Field(default=None, sa_type=sa.String(40))
+    escort_name: str | None = Field(default=None, sa_type=sa.String(50))
+    escort_phone: str | None = Field(default=None, sa_type=sa.String(20))
+    escort_certificate: str | None = Field(default=None, sa_type=sa.String(40))
+    """Driver and escort (押运员) carry their qualification certificate numbers on dangerous-goods legs."""
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

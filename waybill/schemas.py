@@ -285,10 +285,23 @@ class Equipment(InputStruct, frozen=True):
 
 
 class Driver(InputStruct, frozen=True):
-    """The driver on a road leg."""
+    """The driver or the escort (押运员) on a road leg."""
 
     name: Annotated[str, Meta(min_length=1, max_length=50, pattern=NON_BLANK_LINE_PATTERN)]
     phone: Phone | None = None
+    certificate_number: (
+        Annotated[
+            str,
+            Meta(
+                min_length=1,
+                max_length=40,
+                pattern=NON_BLANK_LINE_PATTERN,
+                description="Qualification certificate number (从业资格证号); needed on dangerous-goods legs",
+                examples=["441900198507121234"],
+            ),
+        ]
+        | None
+    ) = None
 
 
 class LegPlan(InputStruct, frozen=True):
@@ -303,6 +316,8 @@ class LegPlan(InputStruct, frozen=True):
     planned_arrival: AwareDatetime | None = None
     equipment: Equipment = msgspec.field(default_factory=Equipment)
     driver: Driver | None = None
+    escort: Driver | None = None
+    """The escort (押运员) riding with dangerous goods on a road leg."""
 
     def __post_init__(self) -> None:
         _check_planned_times(self.planned_departure, self.planned_arrival)
@@ -371,6 +386,7 @@ class LegUpdate(InputStruct, frozen=True):
     planned_arrival: AwareDatetime | UnsetType | None = UNSET
     equipment: Equipment | UnsetType = UNSET
     driver: Driver | UnsetType | None = UNSET
+    escort: Driver | UnsetType | None = UNSET
     note: Note | None = None
 
 
@@ -397,6 +413,8 @@ class LegRead(OutputStruct, frozen=True):
     started_at: datetime | None
     completed_at: datetime | None
     updated_at: datetime
+    escort: Driver | None = None
+    """The escort (押运员) on a road leg carrying dangerous goods."""
 
 
 class Cancellation(OutputStruct, frozen=True):

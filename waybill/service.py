@@ -11,8 +11,9 @@ import binascii
 import re
 import uuid
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import msgspec
 import sqlalchemy as sa
@@ -25,6 +26,8 @@ from core.db import as_utc, utc_builtins, utcnow
 from core.errors import ConflictError, ForbiddenError, InvalidStateError, NotFoundError, RuleViolationError
 from core.identifiers import generate_waybill_number
 from core.signing import platform_signer
+from dangerous_goods.assessment import Assessment
+from dangerous_goods.registry import people_by_certificate, vehicles_by_plate
 from integrations.notices import notify_waybill_change
 from waybill.chain import LinkKind, append_chain_link, make_link, version_payload
 from waybill.models import (
@@ -36,7 +39,16 @@ from waybill.models import (
     WaybillVersion,
 )
 from waybill.persistence import IdempotencyKeyTakenError, insert_new_waybill
-from waybill.rules.dangerous_goods import LoadRefusal, assess_cargo
+from waybill.rules.dangerous_goods import (
+    DangerousLoad,
+    LegCrew,
+    LoadRefusal,
+    RegisteredPerson,
+    RegisteredVehicle,
+    assess_cargo,
+    check_leg_registry,
+    dangerous_load,
+)
 from waybill.rules.lifecycle import (
     check_amendable,
     check_cancellable,
@@ -254,6 +266,18 @@ def leg_equipment(leg: TransportLeg) -> Equipment:
     )
 
 
+def _leg_driver(leg: TransportLeg) -> Driver | None:
+    if leg.driver_name is None:
+        return None
+    return Driver(name=leg.driver_name, phone=leg.driver_phone, certificate_number=leg.driver_certificate)
+
+
+def _leg_escort(leg: TransportLeg) -> Driver | None:
+    if leg.escort_name is None:
+        return None
+    return Driver(name=leg.escort_name, phone=leg.escort_phone, certificate_number=leg.escort_certificate)
+
+
 def _leg_read(leg: TransportLeg) -> LegRead:
     carrier = None
     if leg.carrier_uscc is not None:
@@ -268,7 +292,8 @@ def _leg_read(leg: TransportLeg) -> LegRead:
         planned_departure=leg.planned_departure,
         planned_arrival=leg.planned_arrival,
         equipment=leg_equipment(leg),
-        driver=Driver(name=leg.driver_name, phone=leg.driver_phone) if leg.driver_name else None,
+        driver=_leg_driver(leg),
+        escort=_leg_escort(leg),
         started_at=leg.started_at,
         completed_at=leg.completed_at,
         updated_at=leg.updated_at,
@@ -360,11 +385,111 @@ def _record_change(
 # --- creating ---------------------------------------------------------------------------------
 
 
-def _refuse_dangerous_load(document: WaybillDocument) -> None:
-    """Refuse a waybill whose dangerous goods fail the ADR assessment, citing the rule and the line."""
+def _refuse_dangerous_load(document: WaybillDocument) -> Assessment | None:
+    """Refuse a waybill whose dangerous goods fail the ADR assessment, citing the rule and the line.
+
+    Returns:
+        The assessment of the load, or ``None`` if the waybill carries no dangerous goods.
+    """
     verdict = assess_cargo(document.cargo)
     if isinstance(verdict, LoadRefusal):
         raise RuleViolationError(verdict.message, field=verdict.field)
+    return verdict
+
+
+_LOCAL_TIME = ZoneInfo("Asia/Shanghai")
+
+
+class _RoadLeg(msgspec.Struct, kw_only=True, frozen=True):
+    """A road leg as the registry check sees it, with the path of its fields in the request."""
+
+    prefix: str
+    carrier_uscc: str | None
+    planned_departure: datetime | None
+    crew: LegCrew
+
+
+def _local_date(at: datetime) -> date:
+    return at.astimezone(_LOCAL_TIME).date()
+
+
+async def _refuse_unqualified_crews(
+    session: AsyncSession, *, assessment: Assessment | None, legs: Sequence[_RoadLeg]
+) -> None:
+    """Refuse a dangerous-goods road leg whose vehicle, driver or escort the carrier's registry does not back.
+
+    Legs whose carrier is not on the platform are not checked: it keeps no registry here.
+    """
+    if assessment is None:
+        return
+    load: DangerousLoad = dangerous_load(assessment)
+    today = _local_date(utcnow())
+    for leg in legs:
+        if leg.carrier_uscc is None or not leg.crew.names_anything:
+            continue
+        carrier_id = await session.scalar(
+            sa.select(col(Organisation.id)).where(
+                col(Organisation.uscc) == leg.carrier_uscc, col(Organisation.role) == OrganisationRole.CARRIER.value
+            )
+        )
+        if carrier_id is None:
+            continue
+        crew = leg.crew
+        vehicle = None
+        if crew.vehicle_plate is not None:
+            found = await vehicles_by_plate(session, carrier_id=carrier_id, plates=[crew.vehicle_plate])
+            row = found.get(crew.vehicle_plate)
+            if row is not None:
+                vehicle = RegisteredVehicle(
+                    plate=row.plate,
+                    permitted_classes=tuple(row.permitted_classes),
+                    tank_allowed=row.tank_allowed,
+                    permit_expires_on=row.permit_expires_on,
+                )
+        numbers = {p.certificate_number for p in (crew.driver, crew.escort) if p and p.certificate_number}
+        records = await people_by_certificate(session, carrier_id=carrier_id, numbers=numbers)
+        people = {
+            key: RegisteredPerson(
+                role=row.role,
+                certificate_number=row.certificate_number,
+                qualified_classes=tuple(row.qualified_classes),
+                expires_on=row.expires_on,
+            )
+            for key, row in records.items()
+        }
+        refusal = check_leg_registry(
+            load=load,
+            crew=crew,
+            prefix=leg.prefix,
+            vehicle=vehicle,
+            people=people,
+            on=_local_date(leg.planned_departure) if leg.planned_departure else today,
+            today=today,
+        )
+        if refusal is not None:
+            raise RuleViolationError(refusal.message, field=refusal.field)
+
+
+def _planned_road_leg(index: int, leg: LegPlan) -> _RoadLeg | None:
+    if leg.mode is not TransportMode.ROAD:
+        return None
+    return _RoadLeg(
+        prefix=f"legs[{index}]",
+        carrier_uscc=leg.carrier.uscc if leg.carrier else None,
+        planned_departure=leg.planned_departure,
+        crew=LegCrew(vehicle_plate=leg.equipment.vehicle_plate, driver=leg.driver, escort=leg.escort),
+    )
+
+
+def _stored_road_leg(leg: TransportLeg, prefix: str) -> _RoadLeg | None:
+    if leg.mode != TransportMode.ROAD.value:
+        return None
+    return _RoadLeg(
+        prefix=prefix,
+        carrier_uscc=leg.carrier_uscc,
+        planned_departure=leg.planned_departure,
+        crew=LegCrew(vehicle_plate=leg.vehicle_plate, driver=_leg_driver(leg), escort=_leg_escort(leg)),
+    )
 
 
 def _leg_row(leg: LegPlan, now: datetime) -> dict[str, Any]:
@@ -391,6 +516,10 @@ def _leg_row(leg: LegPlan, now: datetime) -> dict[str, Any]:
         "unaccompanied": leg.equipment.unaccompanied,
         "driver_name": leg.driver.name if leg.driver else None,
         "driver_phone": leg.driver.phone if leg.driver else None,
+        "driver_certificate": leg.driver.certificate_number if leg.driver else None,
+        "escort_name": leg.escort.name if leg.escort else None,
+        "escort_phone": leg.escort.phone if leg.escort else None,
+        "escort_certificate": leg.escort.certificate_number if leg.escort else None,
         "updated_at": now,
     }
 
@@ -407,6 +536,7 @@ def _new_leg_read(leg: LegPlan, now: datetime) -> LegRead:
         planned_arrival=as_utc(leg.planned_arrival),
         equipment=leg.equipment,
         driver=leg.driver,
+        escort=leg.escort,
         started_at=None,
         completed_at=None,
         updated_at=now,
@@ -463,7 +593,12 @@ async def create_waybill(
     now = utcnow()
     stored_document = utc_builtins(data.document())
     document = _document(stored_document)
-    _refuse_dangerous_load(document)
+    assessment = _refuse_dangerous_load(document)
+    await _refuse_unqualified_crews(
+        session,
+        assessment=assessment,
+        legs=[road for index, leg in enumerate(data.legs) if (road := _planned_road_leg(index, leg))],
+    )
     status = WaybillStatus.DRAFT if data.draft else WaybillStatus.ISSUED
     header = {
         "shipper_id": principal.organisation_id,
@@ -800,6 +935,17 @@ def _amended_document(current: WaybillDocument, amendment: WaybillAmendment) -> 
         raise RuleViolationError(f"the amended waybill is not valid: {message}", field=field or None) from None
 
 
+async def _current_document(session: AsyncSession, waybill: Waybill) -> WaybillDocument:
+    raw = await session.scalar(
+        sa.select(col(WaybillVersion.document)).where(
+            col(WaybillVersion.waybill_id) == waybill.id, col(WaybillVersion.version) == waybill.version
+        )
+    )
+    if raw is None:  # pragma: no cover - every waybill has its current version
+        raise NotFoundError(f"waybill {waybill.number} has no version {waybill.version}")
+    return _document(raw)
+
+
 async def amend_waybill(
     session: AsyncSession, *, principal: Principal, number: str, amendment: WaybillAmendment
 ) -> WaybillRead:
@@ -821,16 +967,20 @@ async def amend_waybill(
             field="expected_version",
             current_version=waybill.version,
         )
-    current_raw = await session.scalar(
-        sa.select(col(WaybillVersion.document)).where(
-            col(WaybillVersion.waybill_id) == waybill.id, col(WaybillVersion.version) == waybill.version
-        )
-    )
-    if current_raw is None:  # pragma: no cover - every waybill has its current version
-        raise NotFoundError(f"waybill {number} has no version {waybill.version}")
-    current = _document(current_raw)
+    current = await _current_document(session, waybill)
     amended = _amended_document(current, amendment)
-    _refuse_dangerous_load(amended)
+    assessment = _refuse_dangerous_load(amended)
+    assert waybill.id is not None
+    await _refuse_unqualified_crews(
+        session,
+        assessment=assessment,
+        legs=[
+            road
+            for leg in await legs_of(session, waybill.id)
+            if leg.status == LegStatus.PLANNED.value
+            and (road := _stored_road_leg(leg, prefix=f"legs[{leg.sequence - 1}]"))
+        ],
+    )
     changed = sorted(f for f in amendment.changes() if getattr(amended, f) != getattr(current, f))
     if not changed:
         raise RuleViolationError("the amendment changes nothing")
@@ -931,6 +1081,10 @@ def _leg_snapshot(leg: TransportLeg) -> dict[str, Any]:
         "unaccompanied": leg.unaccompanied,
         "driver_name": leg.driver_name,
         "driver_phone": leg.driver_phone,
+        "driver_certificate": leg.driver_certificate,
+        "escort_name": leg.escort_name,
+        "escort_phone": leg.escort_phone,
+        "escort_certificate": leg.escort_certificate,
     }
 
 
@@ -967,11 +1121,20 @@ async def update_leg(
     if update.driver is not msgspec.UNSET:
         leg.driver_name = update.driver.name if update.driver else None
         leg.driver_phone = update.driver.phone if update.driver else None
+        leg.driver_certificate = update.driver.certificate_number if update.driver else None
+    if update.escort is not msgspec.UNSET:
+        leg.escort_name = update.escort.name if update.escort else None
+        leg.escort_phone = update.escort.phone if update.escort else None
+        leg.escort_certificate = update.escort.certificate_number if update.escort else None
     if leg.planned_departure and leg.planned_arrival and leg.planned_arrival < leg.planned_departure:
         raise RuleViolationError("planned arrival is before planned departure", field="planned_arrival")
     after = _leg_snapshot(leg)
     if after == before:
         raise RuleViolationError("the update changes nothing")
+    road = _stored_road_leg(leg, prefix="")
+    if road is not None and road.crew.names_anything:
+        document = await _current_document(session, waybill)
+        await _refuse_unqualified_crews(session, assessment=_refuse_dangerous_load(document), legs=[road])
     now = utcnow()
     leg.updated_at = now
     waybill.updated_at = now

@@ -2,18 +2,33 @@
 
 A waybill whose dangerous-goods lines name an unknown UN number or packing group, or load together
 goods that ADR 7.5.2.1 / 7.5.2.2 keep apart, is refused with the rule cited and the line named.
+
+A road leg of such a waybill whose carrier keeps a registry on the platform must name a registered
+vehicle whose permit covers the load, and registered, qualified drivers and escorts (押运员):
+``check_leg_registry`` decides on records the service has looked up.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import date
 
 import msgspec
 
 from dangerous_goods.assessment import Assessment, AssessmentError, LoadLine, assess
-from waybill.schemas import CargoLine
+from dangerous_goods.registry_schemas import ADR_CLASSES
+from waybill.schemas import CargoLine, Driver
 
-__all__ = ("LoadRefusal", "assess_cargo")
+__all__ = (
+    "DangerousLoad",
+    "LegCrew",
+    "LoadRefusal",
+    "RegisteredPerson",
+    "RegisteredVehicle",
+    "assess_cargo",
+    "check_leg_registry",
+    "dangerous_load",
+)
 
 
 class LoadRefusal(msgspec.Struct, kw_only=True, frozen=True):
@@ -65,3 +80,155 @@ def assess_cargo(cargo: Sequence[CargoLine]) -> Assessment | LoadRefusal | None:
             field=f"cargo[{second}].dangerous_goods",
         )
     return result
+
+
+# --- vehicles, drivers and escorts of a dangerous-goods leg ----------------------------------------
+
+
+class DangerousLoad(msgspec.Struct, kw_only=True, frozen=True):
+    """What a leg's vehicle and crew must be qualified for."""
+
+    classes: tuple[str, ...]
+    """ADR classes of the load, in ADR order."""
+    needs_tank: bool
+    """A line travels in a tank or in bulk."""
+
+
+class RegisteredVehicle(msgspec.Struct, kw_only=True, frozen=True):
+    """A vehicle's registry record, as the check needs it."""
+
+    plate: str
+    permitted_classes: tuple[str, ...]
+    tank_allowed: bool
+    permit_expires_on: date
+
+
+class RegisteredPerson(msgspec.Struct, kw_only=True, frozen=True):
+    """A driver's or escort's registry record, as the check needs it."""
+
+    role: str
+    certificate_number: str
+    qualified_classes: tuple[str, ...]
+    expires_on: date
+
+
+class LegCrew(msgspec.Struct, kw_only=True, frozen=True):
+    """What a road leg names: vehicle, driver, escort."""
+
+    vehicle_plate: str | None = None
+    driver: Driver | None = None
+    escort: Driver | None = None
+
+    @property
+    def names_anything(self) -> bool:
+        """The leg names a vehicle, a driver or an escort."""
+        return self.vehicle_plate is not None or self.driver is not None or self.escort is not None
+
+
+def dangerous_load(assessment: Assessment) -> DangerousLoad:
+    """The classes of an assessed load and whether it needs a tank or bulk permit."""
+    present = {line.entry.hazard_class for line in assessment.lines}
+    order = {name: index for index, name in enumerate(ADR_CLASSES)}
+    return DangerousLoad(
+        classes=tuple(sorted(present, key=lambda name: order.get(name, len(order)))),
+        needs_tank=any(line.carriage != "packages" for line in assessment.lines),
+    )
+
+
+def _at(prefix: str, field: str) -> str:
+    return f"{prefix}.{field}" if prefix else field
+
+
+def _missing(load: DangerousLoad, covered: Sequence[str]) -> str | None:
+    missing = [name for name in load.classes if name not in covered]
+    if not missing:
+        return None
+    return "not qualified for class " + ", ".join(missing)
+
+
+def _expiry(what: str, expires_on: date, *, on: date, today: date) -> str | None:
+    if expires_on >= on:
+        return None
+    if expires_on < today:
+        return f"{what} expired on {expires_on.isoformat()}"
+    return f"{what} expires on {expires_on.isoformat()}, before the leg departs on {on.isoformat()}"
+
+
+def _check_person(
+    role: str,
+    person: Driver,
+    *,
+    field: str,
+    load: DangerousLoad,
+    people: Mapping[tuple[str, str], RegisteredPerson],
+    on: date,
+    today: date,
+) -> LoadRefusal | None:
+    title = "driver" if role == "driver" else "escort (押运员)"
+    if person.certificate_number is None:
+        return LoadRefusal(
+            message=f"the {title} {person.name} of a dangerous-goods leg needs a qualification certificate number",
+            field=f"{field}.certificate_number",
+        )
+    record = people.get((role, person.certificate_number))
+    subject = f"{title} {person.name} (certificate {person.certificate_number})"
+    if record is None:
+        return LoadRefusal(
+            message=f"{subject} is not registered with the carrier as a dangerous-goods {role}",
+            field=f"{field}.certificate_number",
+        )
+    reason = _missing(load, record.qualified_classes) or _expiry("qualification", record.expires_on, on=on, today=today)
+    if reason is not None:
+        return LoadRefusal(message=f"{subject}: {reason}", field=f"{field}.certificate_number")
+    return None
+
+
+def check_leg_registry(
+    *,
+    load: DangerousLoad,
+    crew: LegCrew,
+    prefix: str,
+    vehicle: RegisteredVehicle | None,
+    people: Mapping[tuple[str, str], RegisteredPerson],
+    on: date,
+    today: date,
+) -> LoadRefusal | None:
+    """Whether a road leg of a dangerous-goods waybill may carry the load, by the carrier's registry.
+
+    Called only for legs whose carrier is on the platform. The vehicle (if named) must be registered,
+    its permit must cover every class of the load (and tanks or bulk if the load needs them) and be
+    valid on ``on`` (the local date of the planned departure, else today); a leg naming a vehicle
+    must name an escort; the driver and escort (if named) must be registered in that role by their
+    certificate number, qualified for every class and valid on ``on``.
+
+    Args:
+        prefix: path of the leg in the request (``legs[0]``), or ``""`` for a leg's own update.
+        vehicle: the registry record of ``crew.vehicle_plate``, ``None`` if it has none.
+        people: the carrier's records of the named certificates, by (role, certificate number).
+
+    Returns:
+        The first refusal naming its field, or ``None``.
+    """
+    if crew.vehicle_plate is not None:
+        field = _at(prefix, "equipment.vehicle_plate")
+        subject = f"vehicle {crew.vehicle_plate}"
+        if vehicle is None:
+            return LoadRefusal(message=f"{subject} is not registered with the carrier for dangerous goods", field=field)
+        reason = _missing(load, vehicle.permitted_classes)
+        if reason is None and load.needs_tank and not vehicle.tank_allowed:
+            reason = "permit does not cover carriage in tanks or in bulk"
+        reason = reason or _expiry("permit", vehicle.permit_expires_on, on=on, today=today)
+        if reason is not None:
+            return LoadRefusal(message=f"{subject}: {reason}", field=field)
+        if crew.escort is None:
+            return LoadRefusal(
+                message="a road leg carrying dangerous goods needs an escort (押运员) with the vehicle",
+                field=_at(prefix, "escort"),
+            )
+    for role, person in (("driver", crew.driver), ("escort", crew.escort)):
+        if person is None:
+            continue
+        refusal = _check_person(role, person, field=_at(prefix, role), load=load, people=people, on=on, today=today)
+        if refusal is not None:
+            return refusal
+    return None

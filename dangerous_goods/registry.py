@@ -8,8 +8,6 @@ commit: the caller owns the transaction.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from collections.abc import Collection
 from typing import Any, TypeVar
@@ -20,8 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
+from core.cursors import page_by_id
 from core.db import utcnow
-from core.errors import ConflictError, NotFoundError, RuleViolationError
+from core.errors import ConflictError, NotFoundError
 from dangerous_goods.registry_models import DgPerson, DgVehicle
 from dangerous_goods.registry_schemas import (
     MAX_ID,
@@ -84,34 +83,6 @@ async def _flush(session: AsyncSession, conflict: str, *, field: str) -> None:
         raise ConflictError(conflict, field=field) from None
 
 
-def _encode_cursor(last_id: int) -> str:
-    return base64.urlsafe_b64encode(msgspec.json.encode([last_id])).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> int:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        (last_id,) = msgspec.json.decode(raw, type=tuple[int])
-    except (binascii.Error, ValueError, msgspec.DecodeError):
-        raise RuleViolationError("cursor is not one this API returned", field="cursor") from None
-    if not 0 <= last_id <= MAX_ID:
-        raise RuleViolationError("cursor is not one this API returned", field="cursor")
-    return int(last_id)
-
-
-async def _page(
-    session: AsyncSession, model: type[RowT], carrier_id: uuid.UUID, cursor: str | None, limit: int
-) -> tuple[list[RowT], str | None]:
-    """One page of the carrier's rows by ascending id, and the cursor of the next page."""
-    id_column = col(model.id)
-    stmt = sa.select(model).where(col(model.carrier_id) == carrier_id)
-    if cursor is not None:
-        stmt = stmt.where(id_column > _decode_cursor(cursor))
-    rows = list(await session.scalars(stmt.order_by(id_column).limit(limit + 1)))
-    last = rows[limit - 1].id if len(rows) > limit else None
-    return rows[:limit], _encode_cursor(last) if last is not None else None
-
-
 def _touch(row: SQLModel, changes: dict[str, Any]) -> None:
     for name, value in changes.items():
         setattr(row, name, value)
@@ -168,7 +139,9 @@ async def list_vehicles(
     session: AsyncSession, *, carrier_id: uuid.UUID, cursor: str | None, limit: int
 ) -> DgVehiclePage:
     """A page of the carrier's vehicles, by id."""
-    rows, next_cursor = await _page(session, DgVehicle, carrier_id, cursor, limit)
+    rows, next_cursor = await page_by_id(
+        session, DgVehicle, sa.select(DgVehicle).where(col(DgVehicle.carrier_id) == carrier_id), cursor, limit
+    )
     return DgVehiclePage(items=[_vehicle_read(row) for row in rows], next_cursor=next_cursor)
 
 
@@ -267,7 +240,9 @@ async def get_person(session: AsyncSession, *, carrier_id: uuid.UUID, person_id:
 
 async def list_people(session: AsyncSession, *, carrier_id: uuid.UUID, cursor: str | None, limit: int) -> DgPersonPage:
     """A page of the carrier's drivers and escorts, by id."""
-    rows, next_cursor = await _page(session, DgPerson, carrier_id, cursor, limit)
+    rows, next_cursor = await page_by_id(
+        session, DgPerson, sa.select(DgPerson).where(col(DgPerson.carrier_id) == carrier_id), cursor, limit
+    )
     return DgPersonPage(items=[_person_read(row) for row in rows], next_cursor=next_cursor)
 
 

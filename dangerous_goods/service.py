@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 
-import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from core.cursors import decode_cursor, encode_cursor
 from core.errors import NotFoundError, RuleViolationError
 from dangerous_goods.models import DangerousGoodEntry
 from dangerous_goods.schemas import DangerousGoodPage, DangerousGoodRead, DangerousGoodStatus
@@ -76,16 +74,8 @@ async def get_entries(session: AsyncSession, *, un_number: str) -> list[Dangerou
     return entries
 
 
-def _encode_cursor(un_number: str, entry_seq: int) -> str:
-    return base64.urlsafe_b64encode(msgspec.json.encode([un_number, entry_seq])).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[str, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        un_number, entry_seq = msgspec.json.decode(raw, type=tuple[str, int])
-    except (binascii.Error, ValueError, msgspec.DecodeError):
-        raise RuleViolationError("cursor is not one this API returned", field="cursor") from None
+def _decode_position(cursor: str) -> tuple[str, int]:
+    un_number, entry_seq = decode_cursor(cursor, tuple[str, int])
     if not re.fullmatch(r"[0-9]{4}", un_number) or not 0 <= entry_seq < 2**31:
         raise RuleViolationError("cursor is not one this API returned", field="cursor")
     return un_number, entry_seq
@@ -104,7 +94,7 @@ async def search_entries(session: AsyncSession, *, query: str, cursor: str | Non
         matches.append(col(DangerousGoodEntry.un_number).startswith(digits.group(1), autoescape=True))
     stmt = sa.select(DangerousGoodEntry).where(sa.or_(*matches))
     if cursor is not None:
-        after_un, after_seq = _decode_cursor(cursor)
+        after_un, after_seq = _decode_position(cursor)
         stmt = stmt.where(
             sa.or_(
                 col(DangerousGoodEntry.un_number) > after_un,
@@ -112,5 +102,5 @@ async def search_entries(session: AsyncSession, *, query: str, cursor: str | Non
             )
         )
     rows = list(await session.scalars(stmt.order_by(*_ORDER).limit(limit + 1)))
-    next_cursor = _encode_cursor(rows[limit - 1].un_number, rows[limit - 1].entry_seq) if len(rows) > limit else None
+    next_cursor = encode_cursor(rows[limit - 1].un_number, rows[limit - 1].entry_seq) if len(rows) > limit else None
     return DangerousGoodPage(items=[_read(row) for row in rows[:limit]], next_cursor=next_cursor)

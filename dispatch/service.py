@@ -7,8 +7,6 @@ naming the field). Functions never commit: the caller owns the transaction.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
@@ -21,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
 from accounts.schemas import Principal
+from core.cursors import page_by_id
 from core.db import as_utc, utcnow
 from core.errors import ConflictError, NotFoundError, RuleViolationError
 from dispatch.models import DispatchDriver, DispatchMove, DispatchPlace, DispatchTractor, DispatchTrailer
@@ -185,33 +184,6 @@ async def _count(session: AsyncSession, model: type[SQLModel], *conditions: sa.C
     return int(await session.scalar(sa.select(sa.func.count()).select_from(model).where(*conditions)) or 0)
 
 
-def _encode_cursor(last_id: int) -> str:
-    return base64.urlsafe_b64encode(msgspec.json.encode([last_id])).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> int:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        (last_id,) = msgspec.json.decode(raw, type=tuple[int])
-    except (binascii.Error, ValueError, msgspec.DecodeError):
-        raise RuleViolationError("cursor is not one this API returned", field="cursor") from None
-    if not 0 <= last_id <= MAX_ID:
-        raise RuleViolationError("cursor is not one this API returned", field="cursor")
-    return int(last_id)
-
-
-async def _page(
-    session: AsyncSession, model: type[RowT], stmt: sa.Select[RowT], cursor: str | None, limit: int
-) -> tuple[list[RowT], str | None]:
-    """One page of rows by ascending id, and the cursor of the next page (``None`` on the last)."""
-    id_column = col(model.id)  # type: ignore[attr-defined]
-    if cursor is not None:
-        stmt = stmt.where(id_column > _decode_cursor(cursor))
-    rows = list(await session.scalars(stmt.order_by(id_column).limit(limit + 1)))
-    next_cursor = _encode_cursor(rows[limit - 1].id) if len(rows) > limit else None  # type: ignore[attr-defined]
-    return rows[:limit], next_cursor
-
-
 # --- places ---------------------------------------------------------------------------------------
 
 
@@ -277,7 +249,7 @@ async def list_places(
     stmt = sa.select(DispatchPlace).where(col(DispatchPlace.carrier_id) == carrier_id)
     if kind is not None:
         stmt = stmt.where(col(DispatchPlace.kind) == kind.value)
-    rows, next_cursor = await _page(session, DispatchPlace, stmt, cursor, limit)
+    rows, next_cursor = await page_by_id(session, DispatchPlace, stmt, cursor, limit)
     return PlacePage(items=[_place_read(row) for row in rows], next_cursor=next_cursor)
 
 
@@ -375,7 +347,7 @@ async def get_driver(session: AsyncSession, *, carrier_id: uuid.UUID, driver_id:
 async def list_drivers(session: AsyncSession, *, carrier_id: uuid.UUID, cursor: str | None, limit: int) -> DriverPage:
     """A page of the carrier's drivers, by id."""
     stmt = sa.select(DispatchDriver).where(col(DispatchDriver.carrier_id) == carrier_id)
-    rows, next_cursor = await _page(session, DispatchDriver, stmt, cursor, limit)
+    rows, next_cursor = await page_by_id(session, DispatchDriver, stmt, cursor, limit)
     return DriverPage(items=[_driver_read(row) for row in rows], next_cursor=next_cursor)
 
 
@@ -488,7 +460,7 @@ async def list_tractors(
     stmt = sa.select(DispatchTractor).where(col(DispatchTractor.carrier_id) == carrier_id)
     if out_of_service is not None:
         stmt = stmt.where(col(DispatchTractor.out_of_service) == out_of_service)
-    rows, next_cursor = await _page(session, DispatchTractor, stmt, cursor, limit)
+    rows, next_cursor = await page_by_id(session, DispatchTractor, stmt, cursor, limit)
     return TractorPage(items=[_tractor_read(row) for row in rows], next_cursor=next_cursor)
 
 
@@ -573,7 +545,7 @@ async def list_trailers(
         stmt = stmt.where(col(DispatchTrailer.type) == filters.type.value)
     if filters.loaded is not None:
         stmt = stmt.where(col(DispatchTrailer.loaded) == filters.loaded)
-    rows, next_cursor = await _page(session, DispatchTrailer, stmt, cursor, limit)
+    rows, next_cursor = await page_by_id(session, DispatchTrailer, stmt, cursor, limit)
     return TrailerPage(items=[_trailer_read(row) for row in rows], next_cursor=next_cursor)
 
 
@@ -710,7 +682,7 @@ async def list_moves(
         stmt = stmt.where(col(DispatchMove.status).in_([status.value for status in filters.status]))
     if filters.kind is not None:
         stmt = stmt.where(col(DispatchMove.kind) == filters.kind.value)
-    rows, next_cursor = await _page(session, DispatchMove, stmt, cursor, limit)
+    rows, next_cursor = await page_by_id(session, DispatchMove, stmt, cursor, limit)
     return MovePage(items=[_move_read(row) for row in rows], next_cursor=next_cursor)
 
 

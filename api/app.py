@@ -28,6 +28,7 @@ from litestar.openapi.spec import (
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.static_files import create_static_files_router
 
+from api.alerts import AlertController
 from api.authority import AccessLogController, AuthorityController
 from api.chain import ChainController
 from api.dangerous_goods import DangerousGoodController
@@ -173,6 +174,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DangerousGoodsAssessController,
             DgVehicleController,
             DgPersonController,
+            AlertController,
             PositionController,
             HealthController,
             MetricsController,

@@ -6,6 +6,7 @@ from dangerous_goods.registry_models import DgPerson, DgVehicle
 from dispatch.models import DispatchDriver, DispatchMove, DispatchPlace, DispatchTractor, DispatchTrailer
 from dispatch.plan_models import DispatchAssignment, DispatchPlan
 from integrations.models import InboxMessage, OutboxMessage, Partner
+from monitoring.models import DgAlert
 from tracking.models import VehiclePosition
 from waybill.models import (
     AccessLogEntry,
@@ -25,6 +26,7 @@ __all__ = (
     "ApiKey",
     "ChainLink",
     "DangerousGoodEntry",
+    "DgAlert",
     "DgPerson",
     "DgVehicle",
     "DispatchAssignment",

@@ -84,6 +84,16 @@ async def create_organisation(session: AsyncSession, *, data: OrganisationCreate
     return _read(org, places)
 
 
+async def organisation_by_uscc(
+    session: AsyncSession, uscc: str, *, role: OrganisationRole | None = None
+) -> Organisation | None:
+    """The organisation with this unified social credit code (and role, when given), if any."""
+    query = sa.select(Organisation).where(col(Organisation.uscc) == uscc)
+    if role is not None:
+        query = query.where(col(Organisation.role) == role.value)
+    return await session.scalar(query)
+
+
 async def get_organisation(session: AsyncSession, *, organisation_id: uuid.UUID) -> OrganisationRead:
     """Read one organisation."""
     org = await session.get(Organisation, organisation_id)

@@ -287,10 +287,10 @@ async def seed_demo(settings: Settings) -> list[tuple[str, str, str]]:
         async with create_session_factory(engine)() as session:
             orgs: dict[str, Organisation] = {}
             for spec in DEMO_ORGANISATIONS:
-                org = await session.scalar(sa.select(Organisation).where(col(Organisation.uscc) == spec["uscc"]))
+                org = await accounts.organisation_by_uscc(session, spec["uscc"])
                 if org is None:
                     await accounts.create_organisation(session, data=msgspec.convert(spec, OrganisationCreate))
-                    org = await session.scalar(sa.select(Organisation).where(col(Organisation.uscc) == spec["uscc"]))
+                    org = await accounts.organisation_by_uscc(session, spec["uscc"])
                 assert org is not None
                 orgs[spec["uscc"]] = org
             shipper = _principal(orgs["91440606MA4W8K2L7M"])
@@ -445,7 +445,7 @@ async def register_demo_partners(settings: Settings) -> list[PartnerInfo]:
                     locode=locode,
                     message_format="edifact",
                 )
-            regulator = await session.scalar(sa.select(Organisation).where(col(Organisation.uscc) == _REGULATOR_USCC))
+            regulator = await accounts.organisation_by_uscc(session, _REGULATOR_USCC)
             assert regulator is not None, "seed the demo first"
             await register_partner(
                 session, code=DEMO_NODE_CODE, kind=PartnerKind.NODE, name="LOGINK", organisation=regulator
@@ -475,9 +475,7 @@ async def issue_live_waybill(settings: Settings) -> str:
     engine = create_engine(settings)
     try:
         async with create_session_factory(engine)() as session:
-            shipper = await session.scalar(
-                sa.select(Organisation).where(col(Organisation.uscc) == DEMO_ORGANISATIONS[0]["uscc"])
-            )
+            shipper = await accounts.organisation_by_uscc(session, DEMO_ORGANISATIONS[0]["uscc"])
             assert shipper is not None, "seed the demo first"
             created, _ = await waybills.create_waybill(
                 session, principal=_principal(shipper), data=msgspec.convert(request, WaybillCreate)

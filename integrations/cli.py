@@ -114,10 +114,7 @@ def partners_add(
     settings = _prepared_settings(database_url)
 
     async def add() -> None:
-        import sqlalchemy as sa
-        from sqlmodel import col
-
-        from accounts.models import Organisation
+        from accounts.service import organisation_by_uscc
         from core.db import create_engine, create_session_factory
         from integrations.partners import register_partner
         from integrations.schemas import PartnerKind
@@ -125,8 +122,7 @@ def partners_add(
         engine = create_engine(settings)
         try:
             async with create_session_factory(engine)() as session:
-                query = sa.select(Organisation).where(col(Organisation.uscc) == organisation_uscc)
-                organisation = await session.scalar(query)
+                organisation = await organisation_by_uscc(session, organisation_uscc)
                 if organisation is None:
                     raise click.ClickException(f"no organisation with USCC {organisation_uscc}")
                 await register_partner(

@@ -22,6 +22,7 @@ from sqlmodel import col
 
 from accounts.models import Organisation, OrganisationPlace
 from accounts.schemas import OrganisationRole, Principal
+from accounts.service import organisation_by_uscc
 from core.db import as_utc, utc_builtins, utcnow
 from core.errors import ConflictError, ForbiddenError, InvalidStateError, NotFoundError, RuleViolationError
 from core.identifiers import generate_waybill_number
@@ -427,13 +428,10 @@ async def _refuse_unqualified_crews(
     for leg in legs:
         if leg.carrier_uscc is None or not leg.crew.names_anything:
             continue
-        carrier_id = await session.scalar(
-            sa.select(col(Organisation.id)).where(
-                col(Organisation.uscc) == leg.carrier_uscc, col(Organisation.role) == OrganisationRole.CARRIER.value
-            )
-        )
-        if carrier_id is None:
+        carrier = await organisation_by_uscc(session, leg.carrier_uscc, role=OrganisationRole.CARRIER)
+        if carrier is None:
             continue
+        carrier_id = carrier.id
         crew = leg.crew
         vehicle = None
         if crew.vehicle_plate is not None:

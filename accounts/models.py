@@ -10,7 +10,7 @@ from sqlmodel import Field, SQLModel
 
 from core.db import UTCDateTime, utcnow
 
-__all__ = ("ApiKey", "Organisation", "OrganisationPlace")
+__all__ = ("ApiKey", "Organisation", "OrganisationPlace", "UserAccount")
 
 
 class Organisation(SQLModel, table=True):
@@ -47,3 +47,22 @@ class OrganisationPlace(SQLModel, table=True):
 
     organisation_id: uuid.UUID = Field(foreign_key="organisation.id", primary_key=True)
     locode: str = Field(sa_type=sa.String(5), primary_key=True, index=True)
+
+
+class UserAccount(SQLModel, table=True):
+    """A person who signs in to the web pages on behalf of an organisation.
+
+    Only an Argon2id hash of the password is stored. The API keeps using organisation keys.
+    """
+
+    __tablename__ = "user_account"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
+    username: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, unique=True))
+    """Lower-case sign-in name (letters, digits, ``.``, ``_``, ``-``, ``@``)."""
+    display_name: str = Field(sa_type=sa.String(100))
+    password_hash: str = Field(sa_type=sa.String(200))
+    active: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,4 +1,4 @@
-"""HTTP routes of a carrier's dangerous-goods registry: vehicles with permits, drivers and escorts with qualifications.
+"""HTTP routes of a carrier's dangerous-goods registry: its permit, vehicles, drivers and escorts.
 
 Carriers only (others get 403); each carrier sees only its own records, another carrier's are 404
 as if they did not exist. A dangerous-goods road leg of this carrier is checked against them.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Response, delete, get, patch, post
+from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.openapi.spec import Example
 from litestar.params import Body, PathParameter, QueryParameter, SkipValidation
@@ -22,6 +22,8 @@ from core.errors import ForbiddenError
 from dangerous_goods import registry
 from dangerous_goods.registry_schemas import (
     MAX_ID,
+    DgCarrierPermitRead,
+    DgCarrierPermitWrite,
     DgPersonCreate,
     DgPersonPage,
     DgPersonRead,
@@ -35,6 +37,8 @@ from dangerous_goods.registry_schemas import (
 __all__ = (
     "CREATE_DG_PERSON_EXAMPLE",
     "CREATE_DG_VEHICLE_EXAMPLE",
+    "DG_CARRIER_PERMIT_EXAMPLE",
+    "DgCarrierPermitController",
     "DgPersonController",
     "DgVehicleController",
 )
@@ -47,6 +51,12 @@ CREATE_DG_VEHICLE_EXAMPLE: dict[str, Any] = {
     "permit_expires_on": "2027-06-30",
 }
 UPDATE_DG_VEHICLE_EXAMPLE: dict[str, Any] = {"permit_expires_on": "2028-06-30"}
+DG_CARRIER_PERMIT_EXAMPLE: dict[str, Any] = {
+    "permit_number": "粤交运管许可佛字440604000123号",
+    "business_scope": "道路危险货物运输 (2类1项, 3类, 8类)",
+    "permitted_classes": ["2", "3", "8"],
+    "expires_on": "2029-12-31",
+}
 CREATE_DG_PERSON_EXAMPLE: dict[str, Any] = {
     "role": "driver",
     "name": "黄志明",
@@ -114,6 +124,12 @@ PersonCreateBody = SkipValidation[
                 Example(summary="An escort (押运员)", value=CREATE_DG_ESCORT_EXAMPLE),
             ]
         ),
+    ]
+]
+PermitBody = SkipValidation[
+    Annotated[
+        DgCarrierPermitWrite,
+        Body(examples=[Example(summary="A permit for classes 2, 3 and 8", value=DG_CARRIER_PERMIT_EXAMPLE)]),
     ]
 ]
 PersonUpdateBody = SkipValidation[
@@ -251,3 +267,39 @@ class DgPersonController(Controller):
     async def delete_person(self, db_session: DbSession, carrier: Carrier, person_id: PersonId) -> None:
         await registry.delete_person(db_session, carrier_id=carrier.organisation_id, person_id=person_id)
         await db_session.commit()
+
+
+class DgCarrierPermitController(Controller):
+    """The carrier's road transport permit (道路运输经营许可证) and its dangerous-goods business scope."""
+
+    path = f"{_BASE}/carrier-permit"
+    tags = ["Dangerous goods registry"]
+    dependencies = _DEPENDENCIES
+    security = [{"BearerAuth": []}]
+
+    @put(
+        "/",
+        operation_id="putDgCarrierPermit",
+        summary="Register the carrier's road transport permit",
+        description=(
+            "Replaces the permit registered before. A dangerous-goods road leg of this carrier is refused "
+            "unless the permit covers the load's classes and is valid on the leg's planned departure date."
+        ),
+        responses=problem_responses(400, 401, 403, 409, 413, 422),
+    )
+    async def put_permit(self, db_session: DbSession, carrier: Carrier, data: PermitBody) -> DgCarrierPermitRead:
+        permit = await registry.put_carrier_permit(
+            db_session, carrier_id=carrier.organisation_id, data=strict_body(data, DgCarrierPermitWrite)
+        )
+        await db_session.commit()
+        return permit
+
+    @get(
+        "/",
+        operation_id="getDgCarrierPermit",
+        summary="Read the carrier's road transport permit",
+        description="404 until the carrier registers its permit.",
+        responses=_GET,
+    )
+    async def get_permit(self, db_session: DbSession, carrier: Carrier) -> DgCarrierPermitRead:
+        return await registry.get_carrier_permit(db_session, carrier_id=carrier.organisation_id)

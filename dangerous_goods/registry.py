@@ -1,4 +1,4 @@
-"""A carrier's dangerous-goods registry: vehicles with their permits, drivers and escorts with their qualifications.
+"""A carrier's dangerous-goods registry: its road transport permit, vehicles, drivers and escorts.
 
 Every function works within one carrier (``carrier_id``, the organisation's id): another carrier's
 records do not exist for it (``NotFoundError``). A plate is unique per carrier, a qualification
@@ -21,9 +21,11 @@ from sqlmodel import SQLModel, col
 from core.cursors import page_by_id
 from core.db import utcnow
 from core.errors import ConflictError, NotFoundError
-from dangerous_goods.registry_models import DgPerson, DgVehicle
+from dangerous_goods.registry_models import DgCarrierPermit, DgPerson, DgVehicle
 from dangerous_goods.registry_schemas import (
     MAX_ID,
+    DgCarrierPermitRead,
+    DgCarrierPermitWrite,
     DgPersonCreate,
     DgPersonPage,
     DgPersonRead,
@@ -36,15 +38,18 @@ from dangerous_goods.registry_schemas import (
 )
 
 __all__ = (
+    "carrier_permit",
     "create_person",
     "create_vehicle",
     "delete_person",
     "delete_vehicle",
+    "get_carrier_permit",
     "get_person",
     "get_vehicle",
     "list_people",
     "list_vehicles",
     "people_by_certificate",
+    "put_carrier_permit",
     "update_person",
     "update_vehicle",
     "vehicles_by_plate",
@@ -284,3 +289,52 @@ async def people_by_certificate(
         )
     )
     return {(row.role, row.certificate_number): row for row in rows}
+
+
+# --- the carrier's road transport permit ----------------------------------------------------------
+
+
+def _permit_read(permit: DgCarrierPermit) -> DgCarrierPermitRead:
+    return DgCarrierPermitRead(
+        permit_number=permit.permit_number,
+        business_scope=permit.business_scope,
+        permitted_classes=list(permit.permitted_classes),
+        expires_on=permit.expires_on,
+        created_at=permit.created_at,
+        updated_at=permit.updated_at,
+    )
+
+
+async def carrier_permit(session: AsyncSession, *, carrier_id: uuid.UUID) -> DgCarrierPermit | None:
+    """The carrier's registered road transport permit, if any."""
+    return await session.scalar(sa.select(DgCarrierPermit).where(col(DgCarrierPermit.carrier_id) == carrier_id))
+
+
+async def get_carrier_permit(session: AsyncSession, *, carrier_id: uuid.UUID) -> DgCarrierPermitRead:
+    """The carrier's road transport permit, or 404 if it has registered none."""
+    permit = await carrier_permit(session, carrier_id=carrier_id)
+    if permit is None:
+        raise NotFoundError("the carrier has registered no road transport permit")
+    return _permit_read(permit)
+
+
+async def put_carrier_permit(
+    session: AsyncSession, *, carrier_id: uuid.UUID, data: DgCarrierPermitWrite
+) -> DgCarrierPermitRead:
+    """Register the carrier's road transport permit, replacing the one before."""
+    permit = await carrier_permit(session, carrier_id=carrier_id)
+    changes: dict[str, Any] = {
+        "permit_number": data.permit_number,
+        "business_scope": data.business_scope,
+        "permitted_classes": list(data.permitted_classes),
+        "expires_on": data.expires_on,
+    }
+    if permit is None:
+        permit = DgCarrierPermit(carrier_id=carrier_id, **changes)
+        session.add(permit)
+    else:
+        _touch(permit, changes)
+    await _flush(
+        session, "the carrier's permit was registered at the same time by another request", field="permit_number"
+    )
+    return _permit_read(permit)

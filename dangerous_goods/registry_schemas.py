@@ -1,4 +1,4 @@
-"""msgspec schemas of the dangerous-goods registry API: a carrier's vehicles, drivers and escorts.
+"""msgspec schemas of the dangerous-goods registry API: a carrier's permit, vehicles, drivers and escorts.
 
 Each object belongs to one carrier and is addressed by its integer id. Classes are ADR classes
 (``"3"``, ``"6.1"``, ...), as in Table A column 3a and China's JT/T 617.
@@ -19,6 +19,8 @@ __all__ = (
     "ADR_CLASSES",
     "MAX_ID",
     "CertificateNumber",
+    "DgCarrierPermitRead",
+    "DgCarrierPermitWrite",
     "DgPersonCreate",
     "DgPersonPage",
     "DgPersonRead",
@@ -191,3 +193,45 @@ class DgPersonPage(OutputStruct, frozen=True):
 
     items: list[DgPersonRead]
     next_cursor: str | None
+
+
+class DgCarrierPermitWrite(InputStruct, frozen=True):
+    """The carrier's road transport permit (道路运输经营许可证); it replaces the one registered before."""
+
+    permit_number: Annotated[
+        str,
+        Meta(
+            min_length=1,
+            max_length=40,
+            pattern=NON_BLANK_LINE_PATTERN,
+            description="道路运输经营许可证号 as printed on the permit",
+            examples=["粤交运管许可佛字440604000123号"],
+        ),
+    ]
+    business_scope: Annotated[
+        str,
+        Meta(
+            min_length=1,
+            max_length=200,
+            pattern=NON_BLANK_LINE_PATTERN,
+            description="经营范围 as printed on the permit",
+            examples=["道路危险货物运输 (2类1项, 3类, 8类)"],
+        ),
+    ]
+    permitted_classes: Classes
+    """ADR classes the dangerous-goods business scope covers."""
+    expires_on: ExpiryDate
+
+    def __post_init__(self) -> None:
+        _check_classes("permitted_classes", self.permitted_classes)
+
+
+class DgCarrierPermitRead(OutputStruct, frozen=True):
+    """The carrier's registered road transport permit."""
+
+    permit_number: str
+    business_scope: str
+    permitted_classes: list[str]
+    expires_on: date
+    created_at: datetime
+    updated_at: datetime

@@ -39,7 +39,7 @@ class DgAlert(SQLModel, table=True):
     kind: str = Field(sa_type=sa.String(32))
     severity: str = Field(sa_type=sa.String(16))
     plate: str = Field(sa_type=sa.String(16), index=True)
-    waybill_number: str | None = Field(default=None, sa_type=sa.String(32))
+    waybill_number: str | None = Field(default=None, sa_type=sa.String(32), index=True)
     carrier_id: uuid.UUID | None = Field(default=None, foreign_key="organisation.id", index=True)
     """The carrier of the vehicle; it sees the alert. ``None`` when the platform does not know it."""
     started_at: datetime = Field(sa_type=UTCDateTime)

@@ -272,6 +272,8 @@ class DocumentView:
     verify_url: str
     qr_payload: str
     labels: dict[str, str] = field(default_factory=dict)
+    emergency_contact: str | None = None
+    """Name and phone of the emergency contact of a dangerous-goods waybill."""
 
 
 def verification_url(base_url: str, number: str) -> str:
@@ -418,6 +420,7 @@ def labels(_: Callable[[str], str]) -> dict[str, str]:
         "order_number": _("Order number"),
         "customs_declarations": _("Customs declarations"),
         "instructions": _("Instructions"),
+        "emergency_contact": _("Emergency contact"),
         "legs": _("Transport legs"),
         "mode": _("Mode"),
         "route": _("From → to"),
@@ -492,6 +495,11 @@ def build_document(
         order_number=document.references.order_number,
         customs_declarations=list(document.references.customs_declarations),
         instructions=document.instructions,
+        emergency_contact=(
+            f"{document.emergency_contact.name}, {document.emergency_contact.phone}"
+            if document.emergency_contact
+            else None
+        ),
         legs=[_leg(leg, _) for leg in waybill.legs],
         journey=_journey(journey, _),
         verify_url=verification_url(base_url, waybill.number),
@@ -774,6 +782,7 @@ def _body(pdf: FPDF, view: DocumentView) -> None:
             (label["order_number"], view.order_number or "—"),
             (label["customs_declarations"], ", ".join(view.customs_declarations) or "—"),
             (label["instructions"], view.instructions or "—"),
+            *([(label["emergency_contact"], view.emergency_contact)] if view.emergency_contact else []),
         ],
     )
 

@@ -14,6 +14,7 @@ from core.db import IntPK, JSONDocument, UTCDateTime, utcnow
 __all__ = (
     "AccessLogEntry",
     "ChainLink",
+    "DangerousShipment",
     "EventSubscription",
     "IdempotencyRecord",
     "SubscriptionDelivery",
@@ -246,3 +247,35 @@ class SubscriptionDelivery(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_type=sa.String(500))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class DangerousShipment(SQLModel, table=True):
+    """The regulator's index of waybills carrying dangerous goods: one row per waybill, kept in step with it.
+
+    Lists and filters of the monitoring view read this table instead of every waybill's document;
+    the waybill's status is read from ``waybill`` when listing.
+    """
+
+    __tablename__ = "dg_shipment"
+
+    waybill_id: int = Field(sa_column=sa.Column(IntPK, sa.ForeignKey("waybill.id"), primary_key=True))
+    number: str = Field(sa_column=sa.Column(sa.String(20), nullable=False, unique=True))
+    hazard_classes: str = Field(sa_type=sa.String(200))
+    """The load's ADR classes between bars, e.g. ``|3|8|``, so that one class is found with LIKE."""
+    un_numbers: str = Field(sa_type=sa.String(1000))
+    """The load's UN numbers between bars, e.g. ``|1203|1830|``."""
+    goods: str = Field(sa_type=sa.String(500))
+    """The proper shipping names, for display."""
+    points: float
+    tunnel_code: str | None = Field(default=None, sa_type=sa.String(16))
+    carrier_uscc: str | None = Field(default=None, sa_type=sa.String(18), index=True)
+    carrier_name: str | None = Field(default=None, sa_type=sa.String(200))
+    vehicle_plate: str | None = Field(default=None, sa_type=sa.String(16), index=True)
+    driver_name: str | None = Field(default=None, sa_type=sa.String(50))
+    escort_name: str | None = Field(default=None, sa_type=sa.String(50))
+    from_city: str = Field(sa_type=sa.String(6), index=True)
+    """The pickup's city (its division code with ``00`` for the district)."""
+    to_city: str = Field(sa_type=sa.String(6), index=True)
+    from_name: str = Field(sa_type=sa.String(200))
+    to_name: str = Field(sa_type=sa.String(200))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -45,6 +45,7 @@ __all__ = (
     "CarrierRef",
     "DangerousGoodsLine",
     "Driver",
+    "EmergencyContact",
     "Equipment",
     "LegPlan",
     "LegRead",
@@ -219,6 +220,13 @@ def _check_unique(values: list[str], what: str) -> None:
         raise ValueError(f"{what} repeated")
 
 
+class EmergencyContact(InputStruct, frozen=True):
+    """Who answers, day and night, for a dangerous-goods consignment in an emergency (应急联系人)."""
+
+    name: Annotated[str, Meta(min_length=1, max_length=50, pattern=NON_BLANK_LINE_PATTERN, examples=["林国强"])]
+    phone: Phone
+
+
 class WaybillDocument(InputStruct, frozen=True):
     """The goods part of a waybill, versioned as a whole."""
 
@@ -232,6 +240,8 @@ class WaybillDocument(InputStruct, frozen=True):
     notify_party: Party | None = None
     references: References = msgspec.field(default_factory=References)
     instructions: Instructions | None = None
+    emergency_contact: EmergencyContact | None = None
+    """Needed when any cargo line carries dangerous goods (危险货物道路运输运单: 应急联系人及电话)."""
 
     def __post_init__(self) -> None:
         if self.delivery_window.end < self.pickup_window.start:
@@ -365,6 +375,7 @@ class WaybillAmendment(InputStruct, frozen=True):
     cargo: Annotated[list[CargoLine], Meta(min_length=1, max_length=200)] | UnsetType = UNSET
     references: References | UnsetType = UNSET
     instructions: Instructions | UnsetType | None = UNSET
+    emergency_contact: EmergencyContact | UnsetType | None = UNSET
 
     def changes(self) -> dict[str, object]:
         """The fields this amendment sets."""

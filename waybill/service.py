@@ -28,9 +28,10 @@ from core.errors import ConflictError, ForbiddenError, InvalidStateError, NotFou
 from core.identifiers import generate_waybill_number
 from core.signing import platform_signer
 from dangerous_goods.assessment import Assessment
-from dangerous_goods.registry import people_by_certificate, vehicles_by_plate
+from dangerous_goods.registry import carrier_permit, people_by_certificate, vehicles_by_plate
 from integrations.notices import notify_waybill_change
 from waybill.chain import LinkKind, append_chain_link, make_link, version_payload
+from waybill.dangerous_index import index_dangerous_shipment
 from waybill.models import (
     AccessLogEntry,
     IdempotencyRecord,
@@ -44,9 +45,12 @@ from waybill.rules.dangerous_goods import (
     DangerousLoad,
     LegCrew,
     LoadRefusal,
+    RegisteredPermit,
     RegisteredPerson,
     RegisteredVehicle,
     assess_cargo,
+    check_carrier_permit,
+    check_emergency_contact,
     check_leg_registry,
     dangerous_load,
 )
@@ -398,6 +402,13 @@ def _refuse_dangerous_load(document: WaybillDocument) -> Assessment | None:
     return verdict
 
 
+def _refuse_incomplete_dangerous_document(document: WaybillDocument) -> None:
+    """Refuse a dangerous-goods waybill that lacks what the national waybill format requires of it."""
+    refusal = check_emergency_contact(document)
+    if refusal is not None:
+        raise RuleViolationError(refusal.message, field=refusal.field)
+
+
 _LOCAL_TIME = ZoneInfo("Asia/Shanghai")
 
 
@@ -417,21 +428,41 @@ def _local_date(at: datetime) -> date:
 async def _refuse_unqualified_crews(
     session: AsyncSession, *, assessment: Assessment | None, legs: Sequence[_RoadLeg]
 ) -> None:
-    """Refuse a dangerous-goods road leg whose vehicle, driver or escort the carrier's registry does not back.
+    """Refuse a dangerous-goods road leg whose carrier's permit, vehicle, driver or escort the registry does not back.
 
-    Legs whose carrier is not on the platform are not checked: it keeps no registry here.
+    Legs whose carrier is not on the platform are not checked: it keeps no registry here. The
+    carrier's road transport permit is checked on every such leg; vehicle, driver and escort once the
+    leg names any of them.
     """
     if assessment is None:
         return
     load: DangerousLoad = dangerous_load(assessment)
     today = _local_date(utcnow())
     for leg in legs:
-        if leg.carrier_uscc is None or not leg.crew.names_anything:
+        if leg.carrier_uscc is None:
             continue
         carrier = await organisation_by_uscc(session, leg.carrier_uscc, role=OrganisationRole.CARRIER)
         if carrier is None:
             continue
         carrier_id = carrier.id
+        on = _local_date(leg.planned_departure) if leg.planned_departure else today
+        permit_row = await carrier_permit(session, carrier_id=carrier_id)
+        permit = (
+            RegisteredPermit(
+                permit_number=permit_row.permit_number,
+                permitted_classes=tuple(permit_row.permitted_classes),
+                expires_on=permit_row.expires_on,
+            )
+            if permit_row is not None
+            else None
+        )
+        refusal = check_carrier_permit(
+            load=load, carrier_name=carrier.name, permit=permit, prefix=leg.prefix, on=on, today=today
+        )
+        if refusal is not None:
+            raise RuleViolationError(refusal.message, field=refusal.field)
+        if not leg.crew.names_anything:
+            continue
         crew = leg.crew
         vehicle = None
         if crew.vehicle_plate is not None:
@@ -461,7 +492,7 @@ async def _refuse_unqualified_crews(
             prefix=leg.prefix,
             vehicle=vehicle,
             people=people,
-            on=_local_date(leg.planned_departure) if leg.planned_departure else today,
+            on=on,
             today=today,
         )
         if refusal is not None:
@@ -592,6 +623,7 @@ async def create_waybill(
     stored_document = utc_builtins(data.document())
     document = _document(stored_document)
     assessment = _refuse_dangerous_load(document)
+    _refuse_incomplete_dangerous_document(document)
     await _refuse_unqualified_crews(
         session,
         assessment=assessment,
@@ -698,6 +730,8 @@ async def create_waybill(
         updated_at=now,
         issued_at=header["issued_at"],  # type: ignore[arg-type]
     )
+    if assessment is not None:
+        await index_dangerous_shipment(session, waybill_id=waybill_id, waybill=created, assessment=assessment)
     if not data.draft:
         await notify_waybill_change(session, created, action="issued")
     return created, True
@@ -902,21 +936,31 @@ async def _flush_and_notify(session: AsyncSession, waybill: Waybill, action: str
     """Write the change, and stage in the same transaction what partners must hear about it."""
     await session.flush()
     read = await _read_full(session, waybill)
+    assert waybill.id is not None
+    await index_dangerous_shipment(session, waybill_id=waybill.id, waybill=read)
     await notify_waybill_change(session, read, action=action)
     return read
 
 
 async def issue_waybill(session: AsyncSession, *, principal: Principal, number: str) -> WaybillRead:
-    """Issue a draft: from now on carriers and authorities see it."""
+    """Issue a draft: from now on carriers and authorities see it.
+
+    A draft with dangerous goods is checked again as on creation: a permit or qualification of its
+    legs' carriers may have expired, or been withdrawn from the registry, since the draft was made.
+    """
     waybill = await _load(session, principal, number, for_update=True)
     _require_shipper_of(principal, waybill, "issue")
     if WaybillStatus(waybill.status) is not WaybillStatus.DRAFT:
         raise InvalidStateError(f"waybill {number} is {waybill.status}, not a draft")
+    assert waybill.id is not None
+    document = await _current_document(session, waybill)
+    assessment = _refuse_dangerous_load(document)
+    _refuse_incomplete_dangerous_document(document)
+    await _refuse_unqualified_crews(session, assessment=assessment, legs=await _planned_road_legs(session, waybill.id))
     now = utcnow()
     waybill.status = WaybillStatus.ISSUED.value
     waybill.issued_at = now
     waybill.updated_at = now
-    assert waybill.id is not None
     _record_change(session, principal, waybill.id, "issued", version=waybill.version, at=now)
     return await _flush_and_notify(session, waybill, "issued")
 
@@ -944,6 +988,15 @@ async def _current_document(session: AsyncSession, waybill: Waybill) -> WaybillD
     return _document(raw)
 
 
+async def _planned_road_legs(session: AsyncSession, waybill_id: int) -> list[_RoadLeg]:
+    """The waybill's road legs that have not started, as the registry check sees them."""
+    return [
+        road
+        for leg in await legs_of(session, waybill_id)
+        if leg.status == LegStatus.PLANNED.value and (road := _stored_road_leg(leg, prefix=f"legs[{leg.sequence - 1}]"))
+    ]
+
+
 async def amend_waybill(
     session: AsyncSession, *, principal: Principal, number: str, amendment: WaybillAmendment
 ) -> WaybillRead:
@@ -968,17 +1021,9 @@ async def amend_waybill(
     current = await _current_document(session, waybill)
     amended = _amended_document(current, amendment)
     assessment = _refuse_dangerous_load(amended)
+    _refuse_incomplete_dangerous_document(amended)
     assert waybill.id is not None
-    await _refuse_unqualified_crews(
-        session,
-        assessment=assessment,
-        legs=[
-            road
-            for leg in await legs_of(session, waybill.id)
-            if leg.status == LegStatus.PLANNED.value
-            and (road := _stored_road_leg(leg, prefix=f"legs[{leg.sequence - 1}]"))
-        ],
-    )
+    await _refuse_unqualified_crews(session, assessment=assessment, legs=await _planned_road_legs(session, waybill.id))
     changed = sorted(f for f in amendment.changes() if getattr(amended, f) != getattr(current, f))
     if not changed:
         raise RuleViolationError("the amendment changes nothing")
@@ -1130,7 +1175,7 @@ async def update_leg(
     if after == before:
         raise RuleViolationError("the update changes nothing")
     road = _stored_road_leg(leg, prefix="")
-    if road is not None and road.crew.names_anything:
+    if road is not None:
         document = await _current_document(session, waybill)
         await _refuse_unqualified_crews(session, assessment=_refuse_dangerous_load(document), legs=[road])
     now = utcnow()

@@ -8,36 +8,38 @@ from typing import Any
 import pytest
 
 from tests.conftest import Org
-from tests.factories import waybill_body, with_carrier
+from tests.factories import (
+    PETROL,
+    SULPHURIC_ACID,
+    carrier_permit,
+    dangerous_waybill_body,
+    waybill_body,
+    with_carrier,
+)
 
 VEHICLES = "/v1/dangerous-goods/vehicles"
 PEOPLE = "/v1/dangerous-goods/people"
+PERMIT = "/v1/dangerous-goods/carrier-permit"
 PLATE = "粤E3K721"  # leg 1 of the documented example
 DRIVER = {"name": "黄志明", "phone": "+86 138 2299 4410", "certificate_number": "441900198507121234"}
 ESCORT = {"name": "陈丽华", "certificate_number": "440604199103155528"}
-PETROL = {
-    "description": "汽油 (桶装)",
-    "package_count": 10,
-    "package_type": "DR",
-    "gross_weight_kg": 1200.0,
-    "dangerous_goods": {"un_number": "UN1203", "quantity": 400, "unit": "L", "packing_group": "II"},
-}
-SULPHURIC_ACID = {
-    "description": "硫酸",
-    "package_count": 10,
-    "package_type": "DR",
-    "gross_weight_kg": 1200.0,
-    "dangerous_goods": {"un_number": "UN1830", "quantity": 800, "unit": "kg", "packing_group": "II"},
-}
 
 
 @pytest.fixture
 async def carrier(make_org: Any, client: Any) -> Org:
-    """A carrier on the platform with a registered tractor (classes 3 and 8), driver and escort."""
-    org = await make_org("carrier", name="佛山顺通危险品运输有限公司")
+    """A carrier on the platform with its permit, a registered tractor (classes 3 and 8), driver and escort."""
+    org = await permitted_carrier(make_org, client)
     await _register(client, org, VEHICLES, vehicle())
     await _register(client, org, PEOPLE, person("driver", DRIVER))
     await _register(client, org, PEOPLE, person("escort", ESCORT))
+    return org
+
+
+async def permitted_carrier(make_org: Any, client: Any, **permit: Any) -> Org:
+    """A carrier on the platform whose road transport permit covers classes 2, 3 and 8."""
+    org: Org = await make_org("carrier", name="佛山顺通危险品运输有限公司")
+    response = await client.put(PERMIT, json=carrier_permit(**permit), headers=org.headers)
+    assert response.status_code == 200, response.text
     return org
 
 
@@ -72,7 +74,7 @@ async def _register(client: Any, org: Org, path: str, body: dict[str, Any]) -> d
 
 def dangerous_waybill(carrier: Org, cargo: list[Any] | None = None, **leg: Any) -> dict[str, Any]:
     """The documented example carrying petrol, leg 1 carried by ``carrier`` with its driver and escort."""
-    body = with_carrier(waybill_body(cargo=cargo or [PETROL]), 1, carrier.uscc)
+    body = with_carrier(dangerous_waybill_body(cargo), 1, carrier.uscc)
     body["legs"][0].update({"driver": DRIVER, "escort": ESCORT, **leg})
     return body
 
@@ -99,7 +101,7 @@ async def test_a_leg_with_a_registered_vehicle_driver_and_escort_is_issued(
 
 
 async def test_an_expired_permit_is_refused_naming_the_vehicle(client: Any, shipper: Org, make_org: Any) -> None:
-    carrier = await make_org("carrier")
+    carrier = await permitted_carrier(make_org, client)
     await _register(client, carrier, VEHICLES, vehicle(permit_expires_on="2026-10-01"))
     await _register(client, carrier, PEOPLE, person("driver", DRIVER))
     await _register(client, carrier, PEOPLE, person("escort", ESCORT))
@@ -112,7 +114,7 @@ async def test_an_expired_permit_is_refused_naming_the_vehicle(client: Any, ship
 async def test_a_permit_ending_before_the_planned_departure_is_refused(
     client: Any, shipper: Org, make_org: Any
 ) -> None:
-    carrier = await make_org("carrier")
+    carrier = await permitted_carrier(make_org, client)
     await _register(client, carrier, VEHICLES, vehicle(permit_expires_on="2026-12-02"))
 
     response = await client.post("/v1/waybills", json=dangerous_waybill(carrier), headers=shipper.headers)
@@ -157,7 +159,7 @@ async def test_a_vehicle_without_an_escort_is_refused(client: Any, shipper: Org,
 
 
 async def test_a_class_the_permit_does_not_cover_is_refused(client: Any, shipper: Org, make_org: Any) -> None:
-    carrier = await make_org("carrier")
+    carrier = await permitted_carrier(make_org, client)
     await _register(client, carrier, VEHICLES, vehicle(permitted_classes=["3"]))
 
     response = await client.post(
@@ -168,7 +170,7 @@ async def test_a_class_the_permit_does_not_cover_is_refused(client: Any, shipper
 
 
 async def test_an_escort_not_qualified_for_the_class_is_refused(client: Any, shipper: Org, make_org: Any) -> None:
-    carrier = await make_org("carrier")
+    carrier = await permitted_carrier(make_org, client)
     await _register(client, carrier, VEHICLES, vehicle())
     await _register(client, carrier, PEOPLE, person("driver", DRIVER))
     await _register(client, carrier, PEOPLE, person("escort", ESCORT, qualified_classes=["8"]))
@@ -179,7 +181,7 @@ async def test_an_escort_not_qualified_for_the_class_is_refused(client: Any, shi
 
 
 async def test_an_expired_driver_qualification_is_refused(client: Any, shipper: Org, make_org: Any) -> None:
-    carrier = await make_org("carrier")
+    carrier = await permitted_carrier(make_org, client)
     await _register(client, carrier, VEHICLES, vehicle())
     await _register(client, carrier, PEOPLE, person("driver", DRIVER, expires_on="2025-01-31"))
     await _register(client, carrier, PEOPLE, person("escort", ESCORT))
@@ -190,7 +192,7 @@ async def test_an_expired_driver_qualification_is_refused(client: Any, shipper: 
 
 
 async def test_another_carriers_registry_does_not_count(client: Any, shipper: Org, carrier: Org, make_org: Any) -> None:
-    unregistered = await make_org("carrier")
+    unregistered = await permitted_carrier(make_org, client)
 
     response = await client.post("/v1/waybills", json=dangerous_waybill(unregistered), headers=shipper.headers)
 
@@ -198,7 +200,7 @@ async def test_another_carriers_registry_does_not_count(client: Any, shipper: Or
 
 
 async def test_a_carrier_not_on_the_platform_is_not_checked(client: Any, shipper: Org) -> None:
-    body = waybill_body(cargo=[PETROL])  # leg 1's carrier has no organisation on the platform
+    body = dangerous_waybill_body()  # leg 1's carrier has no organisation on the platform
 
     response = await client.post("/v1/waybills", json=body, headers=shipper.headers)
 
@@ -252,3 +254,121 @@ async def test_removing_the_escort_of_a_leg_is_refused_and_a_valid_change_accept
     _refused(removed, "escort")
     assert replaced.status_code == 200, replaced.text
     assert replaced.json()["legs"][0]["escort"]["name"] == "赵敏"
+
+
+# --- the carrier's road transport permit (道路运输经营许可证) ---------------------------------------
+
+
+async def test_a_carrier_without_a_permit_is_refused_naming_the_leg_carrier(
+    client: Any, shipper: Org, make_org: Any
+) -> None:
+    unpermitted = await make_org("carrier", name="佛山无证运输有限公司")
+    body = with_carrier(dangerous_waybill_body(), 1, unpermitted.uscc)
+
+    response = await client.post("/v1/waybills", json=body, headers=shipper.headers)
+
+    detail = _refused(response, "legs[0].carrier")
+    assert "has no road transport permit (道路运输经营许可证)" in detail
+
+
+async def test_an_expired_carrier_permit_is_refused(client: Any, shipper: Org, make_org: Any) -> None:
+    carrier = await permitted_carrier(make_org, client, expires_on="2026-06-30")
+
+    response = await client.post("/v1/waybills", json=dangerous_waybill(carrier), headers=shipper.headers)
+
+    assert "permit expired on 2026-06-30" in _refused(response, "legs[0].carrier")
+
+
+async def test_a_carrier_permit_ending_before_the_planned_departure_is_refused(
+    client: Any, shipper: Org, make_org: Any
+) -> None:
+    carrier = await permitted_carrier(make_org, client, expires_on="2026-12-02")
+
+    response = await client.post("/v1/waybills", json=dangerous_waybill(carrier), headers=shipper.headers)
+
+    detail = _refused(response, "legs[0].carrier")
+    assert "permit expires on 2026-12-02, before the leg departs on 2026-12-03" in detail
+
+
+async def test_a_carrier_permit_valid_on_the_local_departure_date_is_accepted(
+    client: Any, shipper: Org, make_org: Any
+) -> None:
+    """The example's leg 1 departs 2026-12-03 13:00 Beijing time (05:00 UTC): a permit to that day is enough."""
+    carrier = await permitted_carrier(make_org, client, expires_on="2026-12-03")
+    await _register(client, carrier, VEHICLES, vehicle())
+    await _register(client, carrier, PEOPLE, person("driver", DRIVER))
+    await _register(client, carrier, PEOPLE, person("escort", ESCORT))
+
+    response = await client.post("/v1/waybills", json=dangerous_waybill(carrier), headers=shipper.headers)
+
+    assert response.status_code == 201, response.text
+
+
+async def test_a_class_outside_the_carriers_business_scope_is_refused(client: Any, shipper: Org, make_org: Any) -> None:
+    carrier = await permitted_carrier(make_org, client, permitted_classes=["3"])
+    body = with_carrier(dangerous_waybill_body([PETROL, SULPHURIC_ACID]), 1, carrier.uscc)
+
+    response = await client.post("/v1/waybills", json=body, headers=shipper.headers)
+
+    assert "business scope does not cover class 8" in _refused(response, "legs[0].carrier")
+
+
+async def test_changing_a_leg_to_a_carrier_without_a_permit_is_refused(
+    client: Any, shipper: Org, carrier: Org, make_org: Any
+) -> None:
+    unpermitted = await make_org("carrier", name="佛山无证运输有限公司")
+    created = await client.post("/v1/waybills", json=dangerous_waybill(carrier), headers=shipper.headers)
+    number = created.json()["number"]
+
+    response = await client.patch(
+        f"/v1/waybills/{number}/legs/1",
+        json={"carrier": {"uscc": unpermitted.uscc, "name": "佛山无证运输有限公司"}},
+        headers=shipper.headers,
+    )
+
+    assert "has no road transport permit" in _refused(response, "carrier")
+
+
+# --- issuing a draft checks the registry again -------------------------------------------------------
+
+
+async def _draft(client: Any, shipper: Org, carrier: Org) -> str:
+    created = await client.post(
+        "/v1/waybills", json={**dangerous_waybill(carrier), "draft": True}, headers=shipper.headers
+    )
+    assert created.status_code == 201, created.text
+    number: str = created.json()["number"]
+    return number
+
+
+async def test_a_draft_whose_escort_qualification_has_lapsed_is_not_issued(
+    client: Any, shipper: Org, carrier: Org
+) -> None:
+    number = await _draft(client, shipper, carrier)
+    people = (await client.get(PEOPLE, headers=carrier.headers)).json()["items"]
+    escort = next(p for p in people if p["role"] == "escort")
+    await client.patch(f"{PEOPLE}/{escort['id']}", json={"expires_on": "2026-01-31"}, headers=carrier.headers)
+
+    response = await client.post(f"/v1/waybills/{number}/issue", headers=shipper.headers)
+
+    assert "qualification expired on 2026-01-31" in _refused(response, "legs[0].escort.certificate_number")
+    draft = (await client.get(f"/v1/waybills/{number}", headers=shipper.headers)).json()
+    assert draft["status"] == "draft"
+
+
+async def test_a_draft_whose_carrier_permit_has_lapsed_is_not_issued(client: Any, shipper: Org, carrier: Org) -> None:
+    number = await _draft(client, shipper, carrier)
+    await client.put(PERMIT, json=carrier_permit(expires_on="2026-11-01"), headers=carrier.headers)
+
+    response = await client.post(f"/v1/waybills/{number}/issue", headers=shipper.headers)
+
+    assert "permit expired on 2026-11-01" in _refused(response, "legs[0].carrier")
+
+
+async def test_a_draft_whose_registry_still_backs_it_is_issued(client: Any, shipper: Org, carrier: Org) -> None:
+    number = await _draft(client, shipper, carrier)
+
+    response = await client.post(f"/v1/waybills/{number}/issue", headers=shipper.headers)
+
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "issued"

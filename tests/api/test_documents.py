@@ -17,7 +17,7 @@ from sqlmodel import col
 
 from core.settings import load_settings
 from tests.conftest import Org
-from tests.factories import waybill_body
+from tests.factories import dangerous_waybill_body, waybill_body
 from waybill.document import LOCALE_DIR, JourneyStatus, build_document, choose_language
 from waybill.models import AccessLogEntry, Waybill
 from waybill.schemas import WaybillRead
@@ -197,3 +197,15 @@ async def test_the_latest_transport_event_is_shown_in_beijing_time(client: Any, 
     )
 
     assert view.journey == "已出发 (实际) · 2026-12-03 20:05 · 佛山北滘港集装箱码头 · 第 2 段"
+
+
+async def test_a_dangerous_goods_waybill_prints_its_emergency_contact(client: Any, shipper: Org) -> None:
+    created = await client.post("/v1/waybills", json=dangerous_waybill_body(), headers=shipper.headers)
+    number = created.json()["number"]
+
+    page = await client.get(f"/v1/waybills/{number}/document?lang=en", headers=shipper.headers)
+    pdf = await client.get(f"/v1/waybills/{number}/document.pdf?lang=en", headers=shipper.headers)
+
+    assert "Emergency contact" in page.text
+    assert "林国强, +86 750 6638 1190" in page.text
+    assert "林国强,+867506638" in pdf_text(pdf.content)

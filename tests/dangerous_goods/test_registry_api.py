@@ -6,11 +6,12 @@ from typing import Any
 
 import pytest
 
-from api.dg_registry import CREATE_DG_PERSON_EXAMPLE, CREATE_DG_VEHICLE_EXAMPLE
+from api.dg_registry import CREATE_DG_PERSON_EXAMPLE, CREATE_DG_VEHICLE_EXAMPLE, DG_CARRIER_PERMIT_EXAMPLE
 from tests.conftest import Org
 
 VEHICLES = "/v1/dangerous-goods/vehicles"
 PEOPLE = "/v1/dangerous-goods/people"
+PERMIT = "/v1/dangerous-goods/carrier-permit"
 
 
 @pytest.fixture
@@ -183,6 +184,56 @@ async def test_invalid_people_are_refused_naming_the_field(
 ) -> None:
     problem = _problem(
         await client.post(PEOPLE, json={**CREATE_DG_PERSON_EXAMPLE, **change}, headers=carrier.headers), 400
+    )
+
+    assert field in problem["detail"] + str(problem.get("errors", ""))
+
+
+async def test_carrier_registers_and_renews_its_road_transport_permit(client: Any, carrier: Org) -> None:
+    _problem(await client.get(PERMIT, headers=carrier.headers), 404)
+
+    registered = await client.put(PERMIT, json=DG_CARRIER_PERMIT_EXAMPLE, headers=carrier.headers)
+    renewed = await client.put(
+        PERMIT, json={**DG_CARRIER_PERMIT_EXAMPLE, "expires_on": "2033-12-31"}, headers=carrier.headers
+    )
+
+    assert registered.status_code == 200, registered.text
+    assert registered.json()["permit_number"] == "粤交运管许可佛字440604000123号"
+    assert registered.json()["permitted_classes"] == ["2", "3", "8"]
+    assert renewed.status_code == 200, renewed.text
+    read = (await client.get(PERMIT, headers=carrier.headers)).json()
+    assert read["expires_on"] == "2033-12-31"
+    assert read["created_at"] == registered.json()["created_at"]
+
+
+async def test_a_carriers_permit_is_its_own(client: Any, carrier: Org, make_org: Any) -> None:
+    other = await make_org("carrier")
+    await client.put(PERMIT, json=DG_CARRIER_PERMIT_EXAMPLE, headers=carrier.headers)
+
+    _problem(await client.get(PERMIT, headers=other.headers), 404)
+    _problem(await client.put(PERMIT, json=DG_CARRIER_PERMIT_EXAMPLE, headers=await _shipper_headers(make_org)), 403)
+
+
+async def _shipper_headers(make_org: Any) -> dict[str, str]:
+    shipper: Org = await make_org("shipper")
+    return shipper.headers
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"permit_number": " "}, "permit_number"),
+        ({"business_scope": ""}, "business_scope"),
+        ({"permitted_classes": ["3", "3"]}, "permitted_classes"),
+        ({"expires_on": "2029-13-01"}, "expires_on"),
+        ({"licence_holder": "王五"}, "licence_holder"),
+    ],
+)
+async def test_an_invalid_permit_is_refused_naming_the_field(
+    client: Any, carrier: Org, change: dict[str, Any], field: str
+) -> None:
+    problem = _problem(
+        await client.put(PERMIT, json={**DG_CARRIER_PERMIT_EXAMPLE, **change}, headers=carrier.headers), 400
     )
 
     assert field in problem["detail"] + str(problem.get("errors", ""))

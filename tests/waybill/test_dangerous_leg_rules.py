@@ -7,9 +7,11 @@ from datetime import date
 from waybill.rules.dangerous_goods import (
     DangerousLoad,
     LegCrew,
+    RegisteredPermit,
     RegisteredPerson,
     RegisteredVehicle,
     assess_cargo,
+    check_carrier_permit,
     check_leg_registry,
     dangerous_load,
 )
@@ -110,3 +112,41 @@ def test_a_driver_alone_is_checked_without_needing_an_escort() -> None:
     assert refused is not None
     assert refused[0] == "legs[0].driver.certificate_number"
     assert "not registered" in refused[1]
+
+
+PERMIT = RegisteredPermit(
+    permit_number="粤交运管许可佛字440604000123号", permitted_classes=("3", "8"), expires_on=DEPARTURE
+)
+
+
+def check_permit(permit: RegisteredPermit | None = PERMIT, prefix: str = "legs[0]") -> tuple[str, str] | None:
+    refusal = check_carrier_permit(
+        load=LOAD, carrier_name="佛山顺通危险品运输有限公司", permit=permit, prefix=prefix, on=DEPARTURE, today=TODAY
+    )
+    return None if refusal is None else (refusal.field, refusal.message)
+
+
+def test_a_carrier_permit_valid_through_the_departure_day_passes() -> None:
+    assert check_permit() is None
+
+
+def test_a_carrier_without_a_permit_is_refused_on_the_legs_carrier() -> None:
+    refused = check_permit(None, prefix="")
+
+    assert refused is not None
+    assert refused[0] == "carrier"
+    assert "佛山顺通危险品运输有限公司 has no road transport permit" in refused[1]
+
+
+def test_a_carrier_permit_must_cover_every_class_and_the_departure_day() -> None:
+    narrow = check_permit(RegisteredPermit(permit_number="P-1", permitted_classes=("3",), expires_on=DEPARTURE))
+    ending = check_permit(
+        RegisteredPermit(permit_number="P-1", permitted_classes=("3", "8"), expires_on=date(2026, 12, 2))
+    )
+
+    assert narrow == (
+        "legs[0].carrier",
+        "carrier 佛山顺通危险品运输有限公司: road transport permit P-1: business scope does not cover class 8",
+    )
+    assert ending is not None
+    assert "expires on 2026-12-02, before the leg departs on 2026-12-03" in ending[1]

@@ -3,9 +3,15 @@
 A waybill whose dangerous-goods lines name an unknown UN number or packing group, or load together
 goods that ADR 7.5.2.1 / 7.5.2.2 keep apart, is refused with the rule cited and the line named.
 
-A road leg of such a waybill whose carrier keeps a registry on the platform must name a registered
-vehicle whose permit covers the load, and registered, qualified drivers and escorts (押运员):
-``check_leg_registry`` decides on records the service has looked up.
+Such a waybill must name an emergency contact (``check_emergency_contact``), as the national
+dangerous-goods waybill format requires (危险货物道路运输安全管理办法, 交通运输部令2019年第29号, 第二十四条).
+
+A road leg of such a waybill whose carrier is on the platform needs the carrier's road transport
+permit (道路运输经营许可证) to cover the load and be valid on the planned departure date (the same
+办法, 第二十二条: a carrier carries only within its permitted business scope); a leg naming a vehicle,
+driver or escort must name a registered vehicle whose permit covers the load, and registered,
+qualified drivers and escorts (押运员). ``check_carrier_permit`` and ``check_leg_registry`` decide on
+records the service has looked up.
 """
 
 from __future__ import annotations
@@ -17,15 +23,18 @@ import msgspec
 
 from dangerous_goods.assessment import Assessment, AssessmentError, LoadLine, assess
 from dangerous_goods.registry_schemas import ADR_CLASSES
-from waybill.schemas import CargoLine, Driver
+from waybill.schemas import CargoLine, Driver, WaybillDocument
 
 __all__ = (
     "DangerousLoad",
     "LegCrew",
     "LoadRefusal",
+    "RegisteredPermit",
     "RegisteredPerson",
     "RegisteredVehicle",
     "assess_cargo",
+    "check_carrier_permit",
+    "check_emergency_contact",
     "check_leg_registry",
     "dangerous_load",
 )
@@ -82,6 +91,24 @@ def assess_cargo(cargo: Sequence[CargoLine]) -> Assessment | LoadRefusal | None:
     return result
 
 
+EMERGENCY_CONTACT_RULE = "危险货物道路运输安全管理办法 (交通运输部令2019年第29号) 第二十四条, 危险货物道路运输运单"
+
+
+def check_emergency_contact(document: WaybillDocument) -> LoadRefusal | None:
+    """Refuse a waybill with dangerous goods that names no emergency contact; others pass."""
+    if document.emergency_contact is not None:
+        return None
+    if not any(line.dangerous_goods is not None for line in document.cargo):
+        return None
+    return LoadRefusal(
+        message=(
+            "a waybill carrying dangerous goods must name an emergency contact with a phone number "
+            f"({EMERGENCY_CONTACT_RULE})"
+        ),
+        field="emergency_contact",
+    )
+
+
 # --- vehicles, drivers and escorts of a dangerous-goods leg ----------------------------------------
 
 
@@ -109,6 +136,14 @@ class RegisteredPerson(msgspec.Struct, kw_only=True, frozen=True):
     role: str
     certificate_number: str
     qualified_classes: tuple[str, ...]
+    expires_on: date
+
+
+class RegisteredPermit(msgspec.Struct, kw_only=True, frozen=True):
+    """A carrier's road transport permit (道路运输经营许可证), as the check needs it."""
+
+    permit_number: str
+    permitted_classes: tuple[str, ...]
     expires_on: date
 
 
@@ -180,6 +215,42 @@ def _check_person(
     reason = _missing(load, record.qualified_classes) or _expiry("qualification", record.expires_on, on=on, today=today)
     if reason is not None:
         return LoadRefusal(message=f"{subject}: {reason}", field=f"{field}.certificate_number")
+    return None
+
+
+def check_carrier_permit(
+    *, load: DangerousLoad, carrier_name: str, permit: RegisteredPermit | None, prefix: str, on: date, today: date
+) -> LoadRefusal | None:
+    """Whether the carrier of a road leg may carry the load, by its road transport permit.
+
+    The permit must be registered, its dangerous-goods business scope must cover every class of the
+    load, and it must be valid on ``on`` (the local date of the planned departure, else today).
+
+    Args:
+        prefix: path of the leg in the request (``legs[0]``), or ``""`` for a leg's own update.
+        permit: the carrier's registered permit, ``None`` if it has none.
+
+    Returns:
+        A refusal naming the leg's carrier, or ``None``.
+    """
+    field = _at(prefix, "carrier")
+    if permit is None:
+        return LoadRefusal(
+            message=(
+                f"carrier {carrier_name} has no road transport permit (道路运输经营许可证) for dangerous goods "
+                "registered on the platform"
+            ),
+            field=field,
+        )
+    subject = f"carrier {carrier_name}: road transport permit {permit.permit_number}"
+    missing = [name for name in load.classes if name not in permit.permitted_classes]
+    reason = (
+        "business scope does not cover class " + ", ".join(missing)
+        if missing
+        else _expiry("permit", permit.expires_on, on=on, today=today)
+    )
+    if reason is not None:
+        return LoadRefusal(message=f"{subject}: {reason}", field=field)
     return None
 
 

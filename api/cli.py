@@ -18,6 +18,7 @@ from integrations.cli import consume, partners, relay, simulate
 from integrations.edifact.cli import edi
 
 if TYPE_CHECKING:
+    from accounts.users import PageUser
     from api.demo_exchange import DemoExchange
 
 __all__ = ("main",)
@@ -171,6 +172,55 @@ def orgs_revoke_key(organisation_id: uuid.UUID, key_id: uuid.UUID, database_url:
 
 
 @main.group()
+def users() -> None:
+    """People who sign in to the web pages."""
+
+
+@users.command("create")
+@click.option("--organisation", "uscc", required=True, help="USCC of the organisation the person acts for.")
+@click.option("--username", required=True, help="Sign-in name (3–64 letters, digits, '.', '_', '-', '@').")
+@click.option("--name", "display_name", required=True, help="Name shown on the pages, e.g. 值班员 李敏.")
+@click.password_option(help="Password (at least 8 characters); asked for when not given.")
+@database_option
+def users_create(uscc: str, username: str, display_name: str, password: str, database_url: str | None) -> None:
+    """Create a person who signs in to the pages for an organisation."""
+    set_database(database_url)
+    from core.errors import DomainError
+
+    try:
+        user = asyncio.run(_create_user(uscc.strip().upper(), username, display_name, password))
+    except DomainError as exc:
+        raise click.ClickException(exc.detail) from None
+    click.echo(f"user {user.username} ({user.display_name}) signs in for {user.organisation_name} ({user.role.value})")
+
+
+async def _create_user(uscc: str, username: str, display_name: str, password: str) -> PageUser:
+    from accounts import service
+    from accounts.users import create_user
+    from core.db import create_engine, create_session_factory
+    from core.errors import NotFoundError
+    from core.settings import get_settings
+
+    engine = create_engine(get_settings())
+    try:
+        async with create_session_factory(engine)() as session:
+            organisation = await service.organisation_by_uscc(session, uscc)
+            if organisation is None:
+                raise NotFoundError(f"no organisation with USCC {uscc}")
+            user = await create_user(
+                session,
+                organisation_id=organisation.id,
+                username=username,
+                display_name=display_name,
+                password=password,
+            )
+            await session.commit()
+            return user
+    finally:
+        await engine.dispose()
+
+
+@main.group()
 def deliveries() -> None:
     """Signed callbacks to event subscriptions."""
 
@@ -206,6 +256,64 @@ def deliveries_run(once: bool, interval: float, database_url: str | None) -> Non
                         return
                     if report.attempted == 0:
                         await asyncio.sleep(interval)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+@main.group()
+def monitor() -> None:
+    """Dangerous-goods vehicle monitoring."""
+
+
+@monitor.command("run")
+@click.option("--once", is_flag=True, help="Evaluate the vehicles once, then exit.")
+@click.option("--interval", default=30.0, show_default=True, type=float, help="Seconds between runs.")
+@click.option(
+    "--thresholds",
+    "thresholds_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Thresholds, expressways and zones as JSON (default: monitoring/data/prd_zones.json).",
+)
+@database_option
+def monitor_run(once: bool, interval: float, thresholds_path: Path | None, database_url: str | None) -> None:
+    """Evaluate recent vehicle positions against the alert rules and record the alerts.
+
+    Each round looks at the vehicles that reported in the last 15 minutes and at every dangerous-goods
+    road leg under way. The demo runs its own monitor, which also knows its routes.
+    """
+    set_database(database_url)
+    import msgspec
+
+    from monitoring.config import load_thresholds, prd_thresholds
+
+    try:
+        thresholds = load_thresholds(thresholds_path) if thresholds_path else prd_thresholds()
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise click.ClickException(f"{thresholds_path}: {exc}") from None
+
+    async def run() -> None:
+        from core.db import create_engine, create_session_factory
+        from core.migrate import upgrade_database
+        from monitoring.flows import monitor_positions
+
+        settings = get_settings()
+        configure_logging(level=settings.log_level, json=settings.log_json)
+        await asyncio.to_thread(upgrade_database, settings.database_url)
+        engine = create_engine(settings)
+        try:
+            while True:
+                async with create_session_factory(engine)() as session:
+                    report = await monitor_positions(session, thresholds=thresholds)
+                    await session.commit()
+                if once:
+                    click.echo(
+                        f"evaluated {report.vehicles} vehicles: {report.alerts} alerts, "
+                        f"{report.opened} new, {report.updated} updated"
+                    )
+                    return
+                await asyncio.sleep(interval)
         finally:
             await engine.dispose()
 
@@ -331,7 +439,7 @@ def demo(host: str, port: int, no_serve: bool, no_partners: bool, database_url: 
     """
     set_database(database_url)
     settings = get_settings()
-    from api.demo import seed_demo
+    from api.demo import DEMO_PASSWORD, seed_demo
     from core.migrate import upgrade_database
 
     upgrade_database(settings.database_url)
@@ -341,6 +449,7 @@ def demo(host: str, port: int, no_serve: bool, no_partners: bool, database_url: 
     click.echo(f"  API docs (Swagger UI): {base}/schema/")
     click.echo(f"  OpenAPI document:      {base}/schema/openapi.json")
     click.echo(f"  Health:                {base}/health/ready   Metrics: {base}/metrics")
+    click.echo(f"  Regulator's monitoring: {base}/login  (user regulator, password {DEMO_PASSWORD})")
     click.echo("API keys (new each run; earlier demo keys keep working until revoked):")
     for role, name, key in keys:
         click.echo(f"  {role:<10} {key}  {name}")
@@ -348,11 +457,23 @@ def demo(host: str, port: int, no_serve: bool, no_partners: bool, database_url: 
     click.echo("Try:")
     click.echo(f"  curl -s -H 'Authorization: Bearer {shipper_key}' {base}/v1/waybills")
     exchange = None if no_serve else _start_demo_exchange(no_partners=no_partners, base=base, shipper_key=shipper_key)
-    sys.stdout.flush()
+    from api.demo_dangerous_goods import DangerousGoodsTraffic, start_dangerous_goods_traffic
+
+    traffic: DangerousGoodsTraffic | None = None
     try:
+        traffic, first_run = start_dangerous_goods_traffic(settings, live=not no_serve)
+        regulator_key = next(key for role, _, key in keys if role == "regulator")
+        click.echo(
+            f"Dangerous-goods traffic: {first_run.vehicles} tankers on Pearl River Delta roads, "
+            f"{first_run.alerts} alerts" + ("" if no_serve else " (positions every 5 s, monitor every 15 s):")
+        )
+        click.echo(f"  curl -s -H 'Authorization: Bearer {regulator_key}' {base}/v1/alerts")
+        sys.stdout.flush()
         if not no_serve:
             _run_server(host, port, 1)
     finally:
+        if traffic is not None:
+            traffic.close()
         if exchange is not None:
             exchange.close()
 

@@ -13,12 +13,14 @@ from sqlmodel import col
 from stdnum import iso6346
 
 from accounts import service as accounts
-from accounts.models import Organisation, OrganisationPlace
+from accounts.models import Organisation, OrganisationPlace, UserAccount
 from accounts.schemas import OrganisationCreate, OrganisationRole, Principal
+from accounts.users import create_user
+from api.demo_dangerous_goods import seed_dangerous_goods_shipments
 from core.db import create_engine, create_session_factory
 from core.settings import Settings
 from dangerous_goods import registry
-from dangerous_goods.registry_schemas import DgPersonCreate, DgVehicleCreate
+from dangerous_goods.registry_schemas import DgCarrierPermitWrite, DgPersonCreate, DgVehicleCreate
 from integrations.partners import PartnerInfo, list_partners, register_partner
 from integrations.schemas import PartnerKind
 from waybill import events
@@ -147,6 +149,14 @@ _DG_ESCORT = {"name": "陈丽华", "phone": "+86 139 2266 0183", "certificate_nu
 
 async def _register_dangerous_goods_fleet(session: AsyncSession, carrier: Principal) -> None:
     expires_on = (datetime.now(UTC) + timedelta(days=3 * 365)).date().isoformat()
+    permit = {"permit_number": "粤交运管许可佛字440604000123号", "business_scope": "道路危险货物运输 (2类, 3类, 8类)"}
+    await registry.put_carrier_permit(
+        session,
+        carrier_id=carrier.organisation_id,
+        data=msgspec.convert(
+            {**permit, "permitted_classes": _DG_CLASSES, "expires_on": expires_on}, DgCarrierPermitWrite
+        ),
+    )
     for vehicle in _DG_VEHICLES:
         permit = msgspec.convert({**vehicle, "permit_expires_on": expires_on}, DgVehicleCreate)
         await registry.create_vehicle(session, carrier_id=carrier.organisation_id, data=permit)
@@ -259,6 +269,7 @@ def _waybill_request(index: int, shipment: tuple[Any, ...], day: datetime) -> di
         cargo["package_type"] = "DR" if dangerous["unit"] == "L" else "TK"
         legs[0].update({"driver": _DG_DRIVER, "escort": _DG_ESCORT})
     return {
+        "emergency_contact": {"name": "林国强", "phone": "+86 750 6638 1190"} if dangerous else None,
         "shipper_reference": reference,
         "consignor": {"name": "佛山顺德华美电器有限公司", "uscc": "91440606MA4W8K2L7M", "phone": "+86 757 2283 6610"},
         "consignee": {"name": "广州黄埔进出口贸易有限公司", "contact_name": "李明", "phone": "+86 20 8220 1100"},
@@ -278,6 +289,24 @@ def _waybill_request(index: int, shipment: tuple[Any, ...], day: datetime) -> di
 
 def _principal(org: Organisation) -> Principal:
     return Principal(organisation_id=org.id, uscc=org.uscc, name=org.name, role=OrganisationRole(org.role))
+
+
+DEMO_PASSWORD = "freight-demo"
+"""Password of the demo's page users (one per demo organisation, named after its role)."""
+DEMO_USER_NAME = "演示账号"
+"""The name the pages show for a demo user."""
+
+
+async def seed_demo_users(session: AsyncSession, orgs: dict[str, Organisation]) -> None:
+    """A page user per demo organisation, named after its role (``regulator``, ``carrier``...), if absent."""
+    for org in orgs.values():
+        taken = await session.scalar(
+            sa.select(sa.func.count()).select_from(UserAccount).where(col(UserAccount.username) == org.role)
+        )
+        if not taken:
+            await create_user(
+                session, organisation_id=org.id, username=org.role, display_name=DEMO_USER_NAME, password=DEMO_PASSWORD
+            )
 
 
 async def seed_demo(settings: Settings) -> list[tuple[str, str, str]]:
@@ -310,6 +339,8 @@ async def seed_demo(settings: Settings) -> list[tuple[str, str, str]]:
                     await _play(
                         session, shipment[-1], created.number, shipper, road, barge, day + timedelta(hours=index)
                     )
+            await seed_dangerous_goods_shipments(session)
+            await seed_demo_users(session, orgs)
             keys = []
             for spec in DEMO_ORGANISATIONS:
                 org = orgs[spec["uscc"]]

@@ -51,6 +51,8 @@ class RestrictedZone(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_f
 
     name: str
     polygon: Annotated[tuple[LatLon, ...], Meta(min_length=3)]
+    name_zh: str | None = None
+    """The zone's Chinese name, shown on the pages (``name`` is used when absent)."""
     tunnel_category: TunnelCategory | None = None
     ban: bool = False
 

@@ -226,7 +226,7 @@ def _zone_alert(
         unit=None,
         zone=zone.name,
         message=message,
-        params={"zone": zone.name, "category": observed, "code": threshold or ""},
+        params={"zone": zone.name, "zone_zh": zone.name_zh or zone.name, "category": observed, "code": threshold or ""},
     )
 
 

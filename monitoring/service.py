@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -36,26 +38,30 @@ _ACT = frozenset({OrganisationRole.REGULATOR, OrganisationRole.CARRIER})
 # --- recording ------------------------------------------------------------------------------------
 
 
-def _new_row(alert: Alert, carrier_id: uuid.UUID | None) -> DgAlert:
-    return DgAlert(
-        dedupe_key=alert.dedupe_key,
-        kind=alert.kind.value,
-        severity=alert.severity.value,
-        plate=alert.plate,
-        waybill_number=alert.waybill_number,
-        carrier_id=carrier_id,
-        started_at=alert.started_at,
-        ended_at=alert.ended_at,
-        observed=alert.observed,
-        threshold=alert.threshold,
-        unit=alert.unit,
-        latitude=alert.position[0],
-        longitude=alert.position[1],
-        zone=alert.zone,
-        message=alert.message,
-        message_key=alert.message_key,
-        message_params=dict(alert.message_params),
-    )
+def _row_values(alert: Alert, carrier_id: uuid.UUID | None, now: datetime) -> dict[str, Any]:
+    # Every column the insert sets: SQLModel's default factories do not run for a Core insert.
+    return {
+        "dedupe_key": alert.dedupe_key,
+        "kind": alert.kind.value,
+        "severity": alert.severity.value,
+        "plate": alert.plate,
+        "waybill_number": alert.waybill_number,
+        "carrier_id": carrier_id,
+        "started_at": alert.started_at,
+        "ended_at": alert.ended_at,
+        "last_seen_at": now,
+        "observed": alert.observed,
+        "threshold": alert.threshold,
+        "unit": alert.unit,
+        "latitude": alert.position[0],
+        "longitude": alert.position[1],
+        "zone": alert.zone,
+        "message": alert.message,
+        "message_key": alert.message_key,
+        "message_params": dict(alert.message_params),
+        "status": AlertStatus.OPEN.value,
+        "created_at": now,
+    }
 
 
 async def record_alerts(
@@ -65,32 +71,33 @@ async def record_alerts(
 
     A new ``dedupe_key`` opens an alert. A known one gets the episode's end, the time it was seen
     and the latest observed value; its status (and a closed alert stays closed) never changes.
+    One ``INSERT ... ON CONFLICT (dedupe_key) DO UPDATE`` on both backends, so two evaluations
+    recording the same new episode at once both succeed and leave one row.
     """
     latest: dict[str, Alert] = {}
     for alert in alerts:
         latest[alert.dedupe_key] = alert
     if not latest:
         return 0, 0
-    existing = {
-        row.dedupe_key: row
-        for row in await session.scalars(sa.select(DgAlert).where(col(DgAlert.dedupe_key).in_(list(latest))))
-    }
     now = utcnow()
-    opened = updated = 0
-    for key, alert in latest.items():
-        row = existing.get(key)
-        if row is None:
-            session.add(_new_row(alert, carrier_id))
-            opened += 1
-            continue
-        row.ended_at = alert.ended_at
-        row.last_seen_at = now
-        row.observed = alert.observed
-        if row.carrier_id is None:
-            row.carrier_id = carrier_id
-        updated += 1
-    await session.flush()
-    return opened, updated
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert_rows = insert(DgAlert)
+    table = DgAlert.__table__  # type: ignore[attr-defined]
+    statement = insert_rows.on_conflict_do_update(
+        index_elements=[table.c.dedupe_key],
+        set_={
+            "ended_at": insert_rows.excluded.ended_at,
+            "last_seen_at": insert_rows.excluded.last_seen_at,
+            "observed": insert_rows.excluded.observed,
+            "carrier_id": sa.func.coalesce(table.c.carrier_id, insert_rows.excluded.carrier_id),
+        },
+    ).returning(DgAlert)
+    # Sorted keys: concurrent upserts of overlapping batches take their row locks in the same order.
+    rows = [_row_values(latest[key], carrier_id, now) for key in sorted(latest)]
+    stored = await session.scalars(statement, rows, execution_options={"populate_existing": True})
+    # A row this statement inserted carries its ``created_at``; an updated one keeps its own.
+    opened = sum(1 for row in stored if row.created_at == now)
+    return opened, len(rows) - opened
 
 
 # --- reading --------------------------------------------------------------------------------------
@@ -180,10 +187,12 @@ async def list_alerts(
     status: AlertStatus | None = None,
     kind: AlertKind | None = None,
     plate: str | None = None,
+    waybill_number: str | None = None,
     cursor: str | None = None,
     limit: int = 50,
+    newest_first: bool = False,
 ) -> AlertPage:
-    """A page of the alerts the caller sees, oldest first, optionally filtered."""
+    """A page of the alerts the caller sees, oldest first (or newest first, without cursor), optionally filtered."""
     stmt = sa.select(DgAlert).where(_scope(principal))
     if status is not None:
         stmt = stmt.where(col(DgAlert.status) == status.value)
@@ -191,6 +200,12 @@ async def list_alerts(
         stmt = stmt.where(col(DgAlert.kind) == kind.value)
     if plate is not None:
         stmt = stmt.where(col(DgAlert.plate) == plate)
+    if waybill_number is not None:
+        stmt = stmt.where(col(DgAlert.waybill_number) == waybill_number)
+    if newest_first:
+        newest = list(await session.scalars(stmt.order_by(col(DgAlert.id).desc()).limit(limit)))
+        orgs = await _organisations(session, newest)
+        return AlertPage(items=[_read(row, orgs) for row in newest], next_cursor=None)
     rows, next_cursor = await page_by_id(session, DgAlert, stmt, cursor, limit)
     orgs = await _organisations(session, rows)
     return AlertPage(items=[_read(row, orgs) for row in rows], next_cursor=next_cursor)

@@ -85,10 +85,16 @@ def test_demo_seeds_a_dozen_waybills_and_prints_keys(tmp_path: Path) -> None:
 
     with sqlite3.connect(tmp_path / "demo.db") as connection:
         statuses = dict(connection.execute("select status, count(*) from waybill group by status").fetchall())
-    assert sum(statuses.values()) == 12
+    assert sum(statuses.values()) == 12 + 6  # and the six dangerous-goods shipments under way
     assert {"draft", "issued", "in_transit", "delivered", "cancelled"} <= statuses.keys()
 
     again = freight("demo", "--no-serve", database_url=url)
     assert again.returncode == 0
     with sqlite3.connect(tmp_path / "demo.db") as connection:
-        assert connection.execute("select count(*) from waybill").fetchone()[0] == 12
+        assert connection.execute("select count(*) from waybill").fetchone()[0] == 12 + 6
+
+
+def test_monitor_run_once_reports_what_it_evaluated(tmp_path: Path) -> None:
+    result = freight("monitor", "run", "--once", database_url=f"sqlite:///{tmp_path / 'empty.db'}")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "evaluated 0 vehicles: 0 alerts, 0 new, 0 updated"

@@ -140,3 +140,12 @@ def test_demo_live_waybill_is_gated_in_loaded_and_accepted_by_the_node(
             break
         assert time.monotonic() < deadline, (seen, actions)
         time.sleep(0.5)
+
+
+def test_demo_regulator_sees_dangerous_goods_alerts_of_every_kind(demo: tuple[str, dict[str, str], str | None]) -> None:
+    base, keys, _ = demo
+    regulator = {"Authorization": f"Bearer {keys['regulator']}"}
+    listing = httpx.get(f"{base}/v1/alerts", params={"limit": 200}, headers=regulator)
+    assert listing.status_code == 200, listing.text
+    kinds = {item["kind"] for item in listing.json()["items"]}
+    assert kinds >= {"speeding", "stationary", "off_corridor", "restricted_zone", "no_signal", "no_waybill"}

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import swagger_ui_bundle
 from litestar import Litestar
+from litestar.config.compression import CompressionConfig
 from litestar.datastructures import CacheControlHeader
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -34,7 +35,7 @@ from api.chain import ChainController
 from api.dangerous_goods import DangerousGoodController
 from api.dangerous_goods_assess import DangerousGoodsAssessController
 from api.deps import PrincipalCache, provide_session
-from api.dg_registry import DgPersonController, DgVehicleController
+from api.dg_registry import DgCarrierPermitController, DgPersonController, DgVehicleController
 from api.dispatch import (
     DriverController,
     MoveController,
@@ -50,6 +51,8 @@ from api.health import HealthController
 from api.inputs import record_query_parameters, reject_unknown_query_parameters
 from api.middleware import RequestContextMiddleware, allow_header_fixer
 from api.organisations import OrganisationController
+from api.pages.auth import SignInController, csrf_config, provide_page_user, session_config
+from api.pages.regulator import RegulatorController
 from api.positions import PositionController
 from api.problems import PROBLEM_MEDIA_TYPE, exception_handlers
 from api.subscriptions import SubscriptionController
@@ -66,6 +69,7 @@ __all__ = ("create_app",)
 _SWAGGER_ASSETS = Path(swagger_ui_bundle.swagger_ui_path)
 _STATIC = "/static/swagger-ui"
 _FONTS = Path(__file__).resolve().parents[1] / "web" / "fonts"
+_PAGE_ASSETS = Path(__file__).resolve().parents[1] / "web" / "static"
 
 
 class MetricsController(PrometheusController):
@@ -123,6 +127,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     configure_logging(level=settings.log_level, json=settings.log_json)
     engine = create_engine(settings)
     broker = configure_broker(settings)
+    signer = get_signer(settings)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -131,7 +136,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.settings = settings
         app.state.principal_cache = PrincipalCache(settings.auth_cache_seconds)
         app.state.broker = broker
-        activate_signer(get_signer(settings))
+        activate_signer(signer)
         # Without RabbitMQ this process runs the jobs itself; with it, `freight worker` does.
         job_worker = start_in_process_worker(broker) if settings.amqp_url is None else None
         # Everything loaded so far lives as long as the process: keep it out of the collector's
@@ -174,8 +179,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DangerousGoodsAssessController,
             DgVehicleController,
             DgPersonController,
+            DgCarrierPermitController,
             AlertController,
             PositionController,
+            SignInController,
+            RegulatorController,
             HealthController,
             MetricsController,
             create_static_files_router(path=_STATIC, directories=[_SWAGGER_ASSETS], include_in_schema=False),
@@ -185,12 +193,26 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 include_in_schema=False,
                 cache_control=CacheControlHeader(max_age=86_400, public=True),
             ),
+            create_static_files_router(
+                path="/static/pages",
+                directories=[_PAGE_ASSETS],
+                include_in_schema=False,
+                cache_control=CacheControlHeader(max_age=3_600, public=True),
+            ),
         ],
-        dependencies={"db_session": Provide(provide_session)},
+        dependencies={"db_session": Provide(provide_session), "page_user": Provide(provide_page_user)},
         exception_handlers=exception_handlers,
         before_request=reject_unknown_query_parameters,
         lifespan=[lifespan],
-        middleware=[prometheus.middleware, lambda app: RequestContextMiddleware(app, access_log=settings.access_log)],
+        middleware=[
+            prometheus.middleware,
+            lambda app: RequestContextMiddleware(app, access_log=settings.access_log),
+            session_config(settings, signer).middleware,
+        ],
+        csrf_config=csrf_config(settings, signer),
+        # Pages with thousands of map markers and CSV exports shrink tenfold; clients that do not ask
+        # for gzip (Accept-Encoding) get the plain body.
+        compression_config=CompressionConfig(backend="gzip", minimum_size=4096, gzip_compress_level=6),
         openapi_config=_openapi(settings),
         request_max_body_size=settings.max_body_bytes,
         logging_config=None,

@@ -41,6 +41,13 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     signing_key_file: str = ""
     """A file holding the signing key (base64 seed or PKCS #8 PEM), used when ``signing_key`` is empty.
     With neither set, ``freight-signing.key`` in the working directory is used, made on first use."""
+    session_secret: str = ""
+    """Secret that encrypts the web pages' session cookies (any string; 32 characters or more). Empty:
+    derived from the signing key, so every process of one deployment agrees on it."""
+    session_cookie_secure: bool = False
+    """Send the session cookie over HTTPS only (set it behind TLS)."""
+    session_hours: float = 10.0
+    """How long a sign-in to the web pages lasts."""
     amqp_url: str | None = None
     """RabbitMQ URL of the background-job broker, e.g. ``amqp://user:password@host:5672/%2F``: the web
     app only enqueues and ``freight worker`` runs the jobs. Unset (the embedded default): each web

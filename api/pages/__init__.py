@@ -1,0 +1,1 @@
+"""Server-rendered pages: templates, view helpers and the regulator's monitoring pages."""

@@ -37,6 +37,9 @@ bench-events: ## Transport event and timeline benchmark on PostgreSQL (prints fi
 bench-positions: ## GNSS positions stored per second via POST /v1/positions on PostgreSQL (about 1 minute)
 	$(UV) run python bench/positions.py --duration 5 --rounds 3 --warmup 2
 
+bench-regulator: ## Regulator pages with 5,000 active dangerous-goods waybills vs /health/live on PostgreSQL (3-8 minutes, mostly seeding)
+	$(UV) run python bench/regulator_pages.py
+
 bench-dispatch: ## Dispatch benchmarks: Li & Lim instances vs best-known, generated days greedy vs OR-Tools
 	$(UV) run python -m bench.dispatch.lilim
 	$(UV) run python -m bench.dispatch.days
@@ -59,4 +62,4 @@ translations: ## Extract messages into locale/messages.pot, update the .po files
 fonts: ## Cut the vendored Chinese fonts (web/fonts/) from Debian's fonts-noto-cjk (see scripts/subset_fonts.py)
 	$(UV) run python scripts/subset_fonts.py
 
-.PHONY: help demo test serve worker migrate lint format typecheck bench bench-events bench-positions bench-dispatch bench-partners revision translations fonts
+.PHONY: help demo test serve worker migrate lint format typecheck bench bench-events bench-positions bench-regulator bench-dispatch bench-partners revision translations fonts

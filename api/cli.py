@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import sys
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +20,8 @@ from integrations.cli import consume, partners, relay, simulate
 from integrations.edifact.cli import edi
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
     from accounts.users import PageUser
     from api.demo_exchange import DemoExchange
 
@@ -220,6 +224,22 @@ async def _create_user(uscc: str, username: str, display_name: str, password: st
         await engine.dispose()
 
 
+@asynccontextmanager
+async def _migrated_engine() -> AsyncIterator[AsyncEngine]:
+    """For a long-running command: logging set up, the database migrated, an engine disposed of at the end."""
+    from core.db import create_engine
+    from core.migrate import upgrade_database
+
+    settings = get_settings()
+    configure_logging(level=settings.log_level, json=settings.log_json)
+    await asyncio.to_thread(upgrade_database, settings.database_url)
+    engine = create_engine(settings)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
 @main.group()
 def deliveries() -> None:
     """Signed callbacks to event subscriptions."""
@@ -236,28 +256,20 @@ def deliveries_run(once: bool, interval: float, database_url: str | None) -> Non
     async def run() -> None:
         import httpx
 
-        from core.db import create_engine, create_session_factory
-        from core.migrate import upgrade_database
+        from core.db import create_session_factory
         from waybill.subscriptions import deliver_due
 
-        settings = get_settings()
-        configure_logging(level=settings.log_level, json=settings.log_json)
-        await asyncio.to_thread(upgrade_database, settings.database_url)
-        engine = create_engine(settings)
-        try:
-            async with httpx.AsyncClient() as client:
-                while True:
-                    report = await deliver_due(create_session_factory(engine), client=client)
-                    if once:
-                        click.echo(
-                            f"attempted {report.attempted}: {report.succeeded} succeeded, "
-                            f"{report.retrying} to retry, {report.failed} failed"
-                        )
-                        return
-                    if report.attempted == 0:
-                        await asyncio.sleep(interval)
-        finally:
-            await engine.dispose()
+        async with _migrated_engine() as engine, httpx.AsyncClient() as client:
+            while True:
+                report = await deliver_due(create_session_factory(engine), client=client)
+                if once:
+                    click.echo(
+                        f"attempted {report.attempted}: {report.succeeded} succeeded, "
+                        f"{report.retrying} to retry, {report.failed} failed"
+                    )
+                    return
+                if report.attempted == 0:
+                    await asyncio.sleep(interval)
 
     asyncio.run(run())
 
@@ -294,15 +306,10 @@ def monitor_run(once: bool, interval: float, thresholds_path: Path | None, datab
         raise click.ClickException(f"{thresholds_path}: {exc}") from None
 
     async def run() -> None:
-        from core.db import create_engine, create_session_factory
-        from core.migrate import upgrade_database
+        from core.db import create_session_factory
         from monitoring.flows import monitor_positions
 
-        settings = get_settings()
-        configure_logging(level=settings.log_level, json=settings.log_json)
-        await asyncio.to_thread(upgrade_database, settings.database_url)
-        engine = create_engine(settings)
-        try:
+        async with _migrated_engine() as engine:
             while True:
                 async with create_session_factory(engine)() as session:
                     report = await monitor_positions(session, thresholds=thresholds)
@@ -314,8 +321,6 @@ def monitor_run(once: bool, interval: float, thresholds_path: Path | None, datab
                     )
                     return
                 await asyncio.sleep(interval)
-        finally:
-            await engine.dispose()
 
     asyncio.run(run())
 

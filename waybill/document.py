@@ -59,6 +59,7 @@ __all__ = (
     "qr_payload",
     "render_html",
     "render_pdf",
+    "template_environment",
     "verification_url",
 )
 
@@ -542,9 +543,10 @@ async def latest_journey_status(session: AsyncSession, *, waybill_id: int) -> Jo
 
 
 @lru_cache(maxsize=len(_CATALOGUES))
-def _environment(language: Language) -> jinja2.Environment:
+def template_environment(language: Language, directory: Path = TEMPLATE_DIR) -> jinja2.Environment:
+    """A Jinja environment of ``directory`` translating into ``language`` (autoescape, strict undefined)."""
     environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+        loader=jinja2.FileSystemLoader(directory),
         autoescape=True,
         extensions=["jinja2.ext.i18n"],
         undefined=jinja2.StrictUndefined,
@@ -559,7 +561,7 @@ def render_html(view: DocumentView) -> str:
     """The document as a self-contained HTML page (inline QR code and styles, no external assets)."""
     qr = segno.make(view.qr_payload, error="m")
     qr_svg = Markup(qr.svg_inline(scale=4, border=2, omitsize=False))
-    return _environment(view.language).get_template("waybill_document.html").render(doc=view, qr_svg=qr_svg)
+    return template_environment(view.language).get_template("waybill_document.html").render(doc=view, qr_svg=qr_svg)
 
 
 # --- PDF ----------------------------------------------------------------------------------------

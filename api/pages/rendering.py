@@ -17,7 +17,7 @@ from litestar.enums import MediaType
 from litestar.utils.scope.state import ScopeState
 from markupsafe import Markup
 
-from waybill.document import DISPLAY_ZONE, TEMPLATE_DIR, Language, choose_language, translations_for
+from waybill.document import DISPLAY_ZONE, TEMPLATE_DIR, Language, choose_language, template_environment
 
 __all__ = ("LANGUAGE_COOKIE", "page_language", "render_page", "render_text")
 
@@ -42,15 +42,7 @@ def local_time(value: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
 
 @lru_cache(maxsize=2)
 def _environment(language: Language) -> jinja2.Environment:
-    environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATE_DIR / "pages"),
-        autoescape=True,
-        extensions=["jinja2.ext.i18n"],
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    environment.install_gettext_translations(translations_for(language), newstyle=True)  # type: ignore[attr-defined]
+    environment = template_environment(language, TEMPLATE_DIR / "pages")
     environment.filters["local_time"] = local_time
     environment.globals["language"] = language
     environment.globals["html_lang"] = "zh-Hans-CN" if language == "zh" else "en"

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,12 +20,12 @@ from accounts import service as accounts
 from accounts.schemas import OrganisationCreate, OrganisationRole
 from accounts.users import create_user
 from core.db import create_engine, create_session_factory, utcnow
-from monitoring.models import DgAlert
 from tests.api.test_dangerous_legs import DRIVER, ESCORT, person, vehicle
 from tests.conftest import settings_for
 from tests.e2e.test_document_page import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import PETROL, SULPHURIC_ACID, carrier_permit, dangerous_waybill_body, new_uscc, with_carrier
 from tests.live import LiveServer
+from tests.pages.helpers import speeding_alert
 
 SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 PASSWORD = "monitor-2026"
@@ -83,25 +82,7 @@ async def _speeding(database_url: str, *, plate: str, number: str, carrier_uscc:
         async with create_session_factory(engine)() as session:
             carrier = await accounts.organisation_by_uscc(session, carrier_uscc)
             assert carrier is not None
-            now = utcnow()
-            alert = DgAlert(
-                dedupe_key=f"speeding|{plate}|{number}|{uuid.uuid4()}",
-                kind="speeding",
-                severity="warning",
-                plate=plate,
-                waybill_number=number,
-                carrier_id=carrier.id,
-                started_at=now - timedelta(minutes=4),
-                last_seen_at=now,
-                observed=96.0,
-                threshold=80.0,
-                unit="km/h",
-                latitude=22.80,
-                longitude=113.30,
-                message="Speeding: 96 km/h where the expressway limit is 80 km/h",
-                message_key="alert.speeding",
-                message_params={"speed_kmh": 96.0, "limit_kmh": 80.0, "road": "expressway", "duration_s": 240.0},
-            )
+            alert = speeding_alert(plate=plate, number=number, carrier_id=carrier.id, speed_kmh=96.0)
             session.add(alert)
             await session.commit()
             assert alert.id is not None

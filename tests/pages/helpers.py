@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import secrets
+import uuid
+from datetime import timedelta
 from typing import Any
 
 from accounts.users import create_user
+from core.db import utcnow
+from monitoring.models import DgAlert
 from tests.conftest import Org
 
 PASSWORD = "correct horse battery"
@@ -38,3 +42,28 @@ async def sign_in(client: Any, username: str, password: str = PASSWORD, next_pat
     """Post the sign-in form; returns the response (303 on success)."""
     form = {"username": username, "password": password, "next": next_path, "_csrf_token": await csrf_token(client)}
     return await client.post("/login", data=form, follow_redirects=False)
+
+
+def speeding_alert(
+    *, plate: str, number: str, carrier_id: uuid.UUID, speed_kmh: float = 97.0, kind: str = "speeding"
+) -> DgAlert:
+    """An open alert as the monitor stores it: ``speed_kmh`` on an expressway limited to 80 km/h, 3 minutes ago."""
+    now = utcnow()
+    return DgAlert(
+        dedupe_key=f"{kind}|{plate}|{number}|{uuid.uuid4()}",
+        kind=kind,
+        severity="warning",
+        plate=plate,
+        waybill_number=number,
+        carrier_id=carrier_id,
+        started_at=now - timedelta(minutes=3),
+        last_seen_at=now,
+        observed=speed_kmh,
+        threshold=80.0,
+        unit="km/h",
+        latitude=22.85,
+        longitude=113.25,
+        message=f"Speeding: {speed_kmh:.0f} km/h where the expressway limit is 80 km/h",
+        message_key=f"alert.{kind}",
+        message_params={"speed_kmh": speed_kmh, "limit_kmh": 80.0, "road": "expressway", "duration_s": 180.0},
+    )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -26,7 +25,7 @@ from tests.api.test_dangerous_legs import (
 )
 from tests.conftest import Org
 from tests.factories import PETROL, SULPHURIC_ACID, dangerous_waybill_body, waybill_body, with_carrier
-from tests.pages.helpers import add_page_user, csrf_token, sign_in
+from tests.pages.helpers import add_page_user, csrf_token, sign_in, speeding_alert
 from waybill.models import AccessLogEntry, Waybill
 
 FOSHAN, SHENZHEN, GUANGZHOU = "440600", "440300", "440100"
@@ -72,26 +71,9 @@ async def watched(client: Any, make_org: Any, shipper: Org, session_factory: Any
 
 
 async def _open_alert(session_factory: Any, watched: Watched, number: str, kind: str = "speeding") -> int:
-    now = utcnow()
+    carrier_id = watched.carrier.principal.organisation_id
     async with session_factory() as session:
-        alert = DgAlert(
-            dedupe_key=f"{kind}|{watched.plate}|{number}|{uuid.uuid4()}",
-            kind=kind,
-            severity="warning",
-            plate=watched.plate,
-            waybill_number=number,
-            carrier_id=watched.carrier.principal.organisation_id,
-            started_at=now - timedelta(minutes=3),
-            last_seen_at=now,
-            observed=97.0,
-            threshold=80.0,
-            unit="km/h",
-            latitude=22.85,
-            longitude=113.25,
-            message="Speeding: 97 km/h where the expressway limit is 80 km/h",
-            message_key=f"alert.{kind}",
-            message_params={"speed_kmh": 97.0, "limit_kmh": 80.0, "road": "expressway", "duration_s": 180.0},
-        )
+        alert = speeding_alert(plate=watched.plate, number=number, carrier_id=carrier_id, kind=kind)
         session.add(alert)
         await session.commit()
         assert alert.id is not None

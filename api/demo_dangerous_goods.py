@@ -20,7 +20,6 @@ import bisect
 import itertools
 import math
 import threading
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -322,6 +321,7 @@ def _waybill_request(
                 "equipment": {"vehicle_plate": shipment.script.plate},
                 "driver": shipment.driver,
                 "escort": shipment.escort,
+                "planned_route": [[lat, lon] for lat, lon in route.points],
             }
         ],
     }
@@ -473,7 +473,6 @@ class DangerousGoodsTraffic:
         self.start = (start or utcnow()).replace(microsecond=0)
         routes = _routes()
         self._motions = [_Motion(script, routes[script.route]) for script in _SCRIPTS]
-        self._planned_routes: dict[str, Sequence[LatLon]] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -482,7 +481,6 @@ class DangerousGoodsTraffic:
         engine = create_engine(self.settings)
         try:
             async with create_session_factory(engine)() as session:
-                self._planned_routes = await self._load_planned_routes(session)
                 # Partitions first: making one waits for every lock on the table, this session's delete included.
                 first_day = (self.start - BACKFILL).date()
                 await ensure_partitions(session, {first_day, self.start.date()})
@@ -505,23 +503,8 @@ class DangerousGoodsTraffic:
         finally:
             await engine.dispose()
 
-    async def _load_planned_routes(self, session: AsyncSession) -> dict[str, Sequence[LatLon]]:
-        references = {shipment.reference: shipment.planned_route for shipment in _SHIPMENTS}
-        shipper = await accounts.organisation_by_uscc(session, self.shipper_uscc)
-        if shipper is None:
-            return {}
-        rows = await session.execute(
-            sa.select(col(Waybill.number), col(Waybill.shipper_reference)).where(
-                col(Waybill.shipper_id) == shipper.id, col(Waybill.shipper_reference).in_(list(references))
-            )
-        )
-        routes = _routes()
-        return {number: routes[references[reference]].points for number, reference in rows}
-
     async def _monitor(self, session: AsyncSession, now: datetime) -> MonitorRun:
-        return await monitor_positions(
-            session, now=now, thresholds=demo_thresholds(), planned_routes=self._planned_routes
-        )
+        return await monitor_positions(session, now=now, thresholds=demo_thresholds())
 
     def start_live(self) -> None:
         """Post positions and run the monitor on a thread until :meth:`close`."""

@@ -7,8 +7,9 @@ document and the dangerous-goods registry, runs ``monitoring.rules.evaluate`` on
 window the rules need, and records the alerts with the carrier's organisation id. Lookups are
 set-based: a handful of queries a run whatever the number of vehicles.
 
-The corridor is the leg's straight line from → to unless the caller knows the planned route
-(``planned_routes``, by waybill number); the platform stores no route polylines yet. A leg still
+The corridor is the leg's planned route (``transport_leg.planned_route``, given by the shipper or the
+carrier), else its straight line from → to; a caller may pass routes it knows better
+(``planned_routes``, by waybill number). A leg still
 planned (not departed) is not "in transit": only speeding, restricted zones and driving time apply.
 """
 
@@ -89,6 +90,8 @@ class ActiveLeg(msgspec.Struct, kw_only=True, frozen=True):
     delivery: LatLon
     assessment: Assessment
     carriage: Carriage
+    planned_route: tuple[LatLon, ...] = ()
+    """The leg's stored planned route (``transport_leg.planned_route``), empty when none was given."""
 
 
 def carriage_of(document: WaybillDocument) -> Carriage:
@@ -121,13 +124,15 @@ def shipment_context(
         plate: the vehicle.
         leg: its active dangerous-goods road leg; ``None`` when it has none.
         registered: the plate is in a carrier's dangerous-goods registry.
-        planned_route: the leg's planned route, when known; else the corridor is the leg's from → to.
+        planned_route: a planned route the caller knows better; else the leg's stored route, else the
+            leg's from → to.
     """
     if leg is None:
         return ShipmentContext(plate=plate, waybill_number=None, dangerous_goods=registered, in_transit=False)
     ends = tuple(p for p in (leg.from_place, leg.to_place) if p is not None)
     places = tuple(dict.fromkeys((*ends, leg.pickup, leg.delivery)))
-    corridor = tuple(planned_route) if planned_route else ends if len(ends) == 2 else ()
+    route = tuple(planned_route) if planned_route else leg.planned_route
+    corridor = route if route else ends if len(ends) == 2 else ()
     return ShipmentContext(
         plate=plate,
         waybill_number=leg.waybill_number,
@@ -206,6 +211,7 @@ async def _active_legs(session: AsyncSession, recent: sa.Select[str]) -> dict[st
             delivery=(document.delivery.latitude, document.delivery.longitude),
             assessment=assessment,
             carriage=carriage_of(document),
+            planned_route=tuple((lat, lon) for lat, lon in leg.planned_route or ()),
         )
     return found
 

@@ -110,6 +110,8 @@ class TransportLeg(SQLModel, table=True):
     escort_name: str | None = Field(default=None, sa_type=sa.String(50))
     escort_phone: str | None = Field(default=None, sa_type=sa.String(20))
     escort_certificate: str | None = Field(default=None, sa_type=sa.String(40))
+    planned_route: list[list[float]] | None = Field(default=None, sa_type=JSONDocument, nullable=True)
+    """The road the leg should take, as ``[latitude, longitude]`` points; the monitoring corridor."""
     """Driver and escort (押运员) carry their qualification certificate numbers on dangerous-goods legs."""
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -127,12 +127,13 @@ WITH new_waybill AS (
         from_division_code, to_division_code, from_locode, to_locode, planned_departure,
         planned_arrival, vehicle_plate, trailer_plate, container_number, rail_wagon, vessel_name,
         voyage, unaccompanied, driver_name, driver_phone, driver_certificate, escort_name,
-        escort_phone, escort_certificate, updated_at)
+        escort_phone, escort_certificate, planned_route, updated_at)
     SELECT w.id, l.sequence, l.mode, l.status, l.carrier_uscc, l.carrier_name, l.from_place,
         l.to_place, l.from_division_code, l.to_division_code, l.from_locode, l.to_locode,
         l.planned_departure, l.planned_arrival, l.vehicle_plate, l.trailer_plate,
         l.container_number, l.rail_wagon, l.vessel_name, l.voyage, l.unaccompanied, l.driver_name,
-        l.driver_phone, l.driver_certificate, l.escort_name, l.escort_phone, l.escort_certificate, $9
+        l.driver_phone, l.driver_certificate, l.escort_name, l.escort_phone, l.escort_certificate,
+        l.planned_route, $9
     FROM new_waybill AS w, jsonb_to_recordset($12::jsonb) AS l(
         sequence int, mode text, status text, carrier_uscc text, carrier_name text,
         from_place jsonb, to_place jsonb, from_division_code text, to_division_code text,
@@ -140,7 +141,7 @@ WITH new_waybill AS (
         planned_arrival timestamptz, vehicle_plate text, trailer_plate text, container_number text,
         rail_wagon text, vessel_name text, voyage text, unaccompanied boolean, driver_name text,
         driver_phone text, driver_certificate text, escort_name text, escort_phone text,
-        escort_certificate text)
+        escort_certificate text, planned_route jsonb)
 ), new_change AS (
     INSERT INTO waybill_change (waybill_id, action, version, organisation_id, api_key_id, at, detail)
     SELECT id, $13, 1, $2, $14, $9, $15::jsonb FROM new_waybill

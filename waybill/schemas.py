@@ -314,6 +314,20 @@ class Driver(InputStruct, frozen=True):
     ) = None
 
 
+RoutePolyline = Annotated[
+    list[tuple[Latitude, Longitude]],
+    Meta(
+        min_length=2,
+        max_length=5_000,
+        description=(
+            "The road the leg should take, as [latitude, longitude] points (WGS 84) from the loading to the "
+            "unloading place; dangerous-goods monitoring measures the off-route distance against it"
+        ),
+        examples=[[[22.7890, 113.2690], [22.8005, 113.3021], [22.8134, 113.3312]]],
+    ),
+]
+
+
 class LegPlan(InputStruct, frozen=True):
     """A planned transport leg."""
 
@@ -328,6 +342,7 @@ class LegPlan(InputStruct, frozen=True):
     driver: Driver | None = None
     escort: Driver | None = None
     """The escort (押运员) riding with dangerous goods on a road leg."""
+    planned_route: RoutePolyline | None = None
 
     def __post_init__(self) -> None:
         _check_planned_times(self.planned_departure, self.planned_arrival)
@@ -398,6 +413,7 @@ class LegUpdate(InputStruct, frozen=True):
     equipment: Equipment | UnsetType = UNSET
     driver: Driver | UnsetType | None = UNSET
     escort: Driver | UnsetType | None = UNSET
+    planned_route: RoutePolyline | UnsetType | None = UNSET
     note: Note | None = None
 
 
@@ -426,6 +442,8 @@ class LegRead(OutputStruct, frozen=True):
     updated_at: datetime
     escort: Driver | None = None
     """The escort (押运员) on a road leg carrying dangerous goods."""
+    planned_route: list[tuple[float, float]] | None = None
+    """The road the leg should take, as [latitude, longitude] points, when the shipper or carrier gave it."""
 
 
 class Cancellation(OutputStruct, frozen=True):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import re
 import uuid
 from collections.abc import Collection, Sequence
@@ -283,6 +284,21 @@ def _leg_escort(leg: TransportLeg) -> Driver | None:
     return Driver(name=leg.escort_name, phone=leg.escort_phone, certificate_number=leg.escort_certificate)
 
 
+def _route_read(stored: list[list[float]] | None) -> list[tuple[float, float]] | None:
+    return None if stored is None else [(lat, lon) for lat, lon in stored]
+
+
+def _route_row(route: list[tuple[float, float]] | None) -> list[list[float]] | None:
+    return None if route is None else [[lat, lon] for lat, lon in route]
+
+
+def _route_digest(stored: list[list[float]] | None) -> str | None:
+    """A short stand-in for a route in change records (a route has up to 5,000 points)."""
+    if stored is None:
+        return None
+    return f"{len(stored)} points, sha256 {hashlib.sha256(msgspec.json.encode(stored)).hexdigest()[:16]}"
+
+
 def _leg_read(leg: TransportLeg) -> LegRead:
     carrier = None
     if leg.carrier_uscc is not None:
@@ -302,6 +318,7 @@ def _leg_read(leg: TransportLeg) -> LegRead:
         started_at=leg.started_at,
         completed_at=leg.completed_at,
         updated_at=leg.updated_at,
+        planned_route=_route_read(leg.planned_route),
     )
 
 
@@ -549,6 +566,7 @@ def _leg_row(leg: LegPlan, now: datetime) -> dict[str, Any]:
         "escort_name": leg.escort.name if leg.escort else None,
         "escort_phone": leg.escort.phone if leg.escort else None,
         "escort_certificate": leg.escort.certificate_number if leg.escort else None,
+        "planned_route": _route_row(leg.planned_route),
         "updated_at": now,
     }
 
@@ -569,6 +587,7 @@ def _new_leg_read(leg: LegPlan, now: datetime) -> LegRead:
         started_at=None,
         completed_at=None,
         updated_at=now,
+        planned_route=leg.planned_route,
     )
 
 
@@ -1128,6 +1147,7 @@ def _leg_snapshot(leg: TransportLeg) -> dict[str, Any]:
         "escort_name": leg.escort_name,
         "escort_phone": leg.escort_phone,
         "escort_certificate": leg.escort_certificate,
+        "planned_route": _route_digest(leg.planned_route),
     }
 
 
@@ -1169,6 +1189,8 @@ async def update_leg(
         leg.escort_name = update.escort.name if update.escort else None
         leg.escort_phone = update.escort.phone if update.escort else None
         leg.escort_certificate = update.escort.certificate_number if update.escort else None
+    if update.planned_route is not msgspec.UNSET:
+        leg.planned_route = _route_row(update.planned_route)
     if leg.planned_departure and leg.planned_arrival and leg.planned_arrival < leg.planned_departure:
         raise RuleViolationError("planned arrival is before planned departure", field="planned_arrival")
     after = _leg_snapshot(leg)

@@ -52,7 +52,7 @@ from waybill.document import (
 )
 from waybill.events import list_events
 from waybill.rules.dangerous_goods import assess_cargo
-from waybill.schemas import TransportMode, WaybillStatus
+from waybill.schemas import TransportMode, WaybillRead, WaybillStatus
 from waybill.service import get_waybill
 
 __all__ = ("RegulatorController",)
@@ -145,6 +145,17 @@ def _markers(request: Request[Any, Any, Any], items: list[Any]) -> list[Marker]:
         )
         for m in items
     ]
+
+
+def _planned_route(waybill: WaybillRead) -> list[tuple[float, float]]:
+    """The whole journey's planned line: each leg's stored route, else its straight line, loading to unloading."""
+    document = waybill.document
+    points = [(document.pickup.latitude, document.pickup.longitude)]
+    for leg in waybill.legs:
+        ends = [(leg.from_place.latitude, leg.from_place.longitude), (leg.to_place.latitude, leg.to_place.longitude)]
+        points.extend(leg.planned_route or ends)
+    points.append((document.delivery.latitude, document.delivery.longitude))
+    return [point for index, point in enumerate(points) if index == 0 or point != points[index - 1]]
 
 
 Filters = NamedDependency[ShipmentFilters]
@@ -304,11 +315,7 @@ class RegulatorController(Controller):
         )
         track = await track_of(db_session, plate=plate, since=since, until=now) if plate else []
         position = (await latest_positions(db_session, plates=[plate], since=since)).get(plate) if plate else None
-        planned = [(waybill.document.pickup.latitude, waybill.document.pickup.longitude)]
-        for leg in waybill.legs:
-            planned.append((leg.to_place.latitude, leg.to_place.longitude))
-        if planned[-1] != (waybill.document.delivery.latitude, waybill.document.delivery.longitude):
-            planned.append((waybill.document.delivery.latitude, waybill.document.delivery.longitude))
+        planned = _planned_route(waybill)
         shipment_alerts = await alerts.list_alerts(db_session, principal, waybill_number=waybill.number, limit=100)
         language = page_language(request)
         _ = translations_for(language).gettext

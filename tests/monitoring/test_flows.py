@@ -89,7 +89,12 @@ async def _register(session: AsyncSession, carrier: Org, plate: str) -> None:
 
 
 async def _petrol_waybill_under_way(
-    session: AsyncSession, shipper: Org, carrier: Org, plate: str, departed_at: datetime
+    session: AsyncSession,
+    shipper: Org,
+    carrier: Org,
+    plate: str,
+    departed_at: datetime,
+    planned_route: Sequence[tuple[float, float]] | None = None,
 ) -> str:
     """A petrol tanker from Huangpu to Dongguan along the Guangshen expressway, departed at ``departed_at``."""
     await _register(session, carrier, plate)
@@ -115,6 +120,7 @@ async def _petrol_waybill_under_way(
                 "equipment": {"vehicle_plate": plate},
                 "driver": DRIVER,
                 "escort": ESCORT,
+                **({"planned_route": [list(point) for point in planned_route]} if planned_route else {}),
             }
         ],
     }
@@ -233,3 +239,23 @@ async def test_two_first_recordings_of_one_episode_at_once_leave_one_row(session
         assert [row.dedupe_key for row in rows] == [alert.dedupe_key]
         await session.execute(sa.delete(DgAlert).where(col(DgAlert.plate) == alert.plate))
         await session.commit()
+
+
+NORTHERN_DETOUR = (23.24, 113.62)
+"""About 15 km north of the straight line from Huangpu to Dongguan."""
+
+
+@pytest.mark.parametrize(("stored_route", "off_corridor"), [(True, False), (False, True)])
+async def test_the_corridor_is_the_legs_stored_planned_route(
+    db: AsyncSession, shipper: Org, carrier: Org, stored_route: bool, off_corridor: bool
+) -> None:
+    plate, start = _plate(), _start()
+    route = (HUANGPU, NORTHERN_DETOUR, DONGGUAN)
+    await _petrol_waybill_under_way(db, shipper, carrier, plate, start, planned_route=route if stored_route else None)
+    track = Track(HUANGPU, start=start, speed_kmh=55.0).drive(NORTHERN_DETOUR, DONGGUAN, speed_kmh=55.0)
+    await _store(db, plate, track.fixes)
+
+    await monitor_positions(db, now=track.last_at + timedelta(seconds=30))
+
+    kinds = {alert.kind for alert in await _alerts(db, plate)}
+    assert ("off_corridor" in kinds) is off_corridor

@@ -81,9 +81,7 @@ class ShipmentRow(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def alert_state(self) -> AlertState:
         """The worst state of the shipment's alerts being handled."""
-        if self.open_alerts:
-            return "open"
-        return "acknowledged" if self.acknowledged_alerts else "none"
+        return _alert_state(self.open_alerts, self.acknowledged_alerts)
 
 
 class ShipmentListing(msgspec.Struct, frozen=True, kw_only=True):

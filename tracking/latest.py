@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import LateralFromClause
 from sqlmodel import col
@@ -19,20 +20,7 @@ __all__ = ("LatestPosition", "latest_positions", "newest_fix_after", "track_of")
 
 _SQLITE_CHUNK = 500
 
-# One index probe per plate: the newest row of the plate after :since (partitions before it are pruned).
-_LATERAL = sa.text(
-    """
-    SELECT p.plate, p.recorded_at, p.latitude, p.longitude, p.speed_kmh, p.heading
-    FROM unnest(CAST(:plates AS varchar[])) AS wanted(plate)
-    CROSS JOIN LATERAL (
-        SELECT v.plate, v.recorded_at, v.latitude, v.longitude, v.speed_kmh, v.heading
-        FROM vehicle_position AS v
-        WHERE v.plate = wanted.plate AND v.recorded_at > :since
-        ORDER BY v.recorded_at DESC
-        LIMIT 1
-    ) AS p
-    """
-)
+
 _COLUMNS = (
     sa.column("plate", sa.String()),
     sa.column("recorded_at", UTCDateTime()),
@@ -41,6 +29,7 @@ _COLUMNS = (
     sa.column("speed_kmh", sa.Float()),
     sa.column("heading", sa.Float()),
 )
+"""The columns of the SQLite query's rows."""
 
 
 class LatestPosition(msgspec.Struct, frozen=True, kw_only=True):
@@ -98,12 +87,16 @@ async def latest_positions(
     wanted = sorted(set(plates))
     if not wanted:
         return {}
-    since_param = sa.bindparam("since", since, type_=UTCDateTime())
     rows: list[sa.Row[Any]] = []
     if session.get_bind().dialect.name == "postgresql":
-        statement = _LATERAL.bindparams(since_param, sa.bindparam("plates", wanted)).columns(*_COLUMNS)
-        rows.extend((await session.execute(statement)).all())
+        # One index probe per plate into the newest fix (partitions before ``since`` are pruned).
+        wanted_array = sa.cast(sa.literal(wanted), postgresql.ARRAY(sa.String()))
+        wanted_plates = sa.func.unnest(wanted_array).table_valued("plate").render_derived(name="wanted")
+        fix = newest_fix_after(wanted_plates.c.plate, since)
+        probes = sa.select(wanted_plates.c.plate, *fix.c).select_from(wanted_plates).join(fix, sa.true())
+        rows.extend((await session.execute(probes)).all())
     else:
+        since_param = sa.bindparam("since", since, type_=UTCDateTime())
         for start in range(0, len(wanted), _SQLITE_CHUNK):
             chunk = wanted[start : start + _SQLITE_CHUNK]
             plates_params: list[sa.BindParameter[str]] = [sa.bindparam(f"p{i}", plate) for i, plate in enumerate(chunk)]

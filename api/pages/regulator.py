@@ -25,7 +25,7 @@ from accounts.schemas import OrganisationRole
 from accounts.users import PageUser
 from api.deps import DbSession
 from api.pages.auth import SignedIn, page_exception_handlers, principal_of, require_role
-from api.pages.geo import GUANGDONG_CITIES, Marker, Route, render_map
+from api.pages.geo import GUANGDONG_CITIES, Marker, Route, city_for_division, render_map
 from api.pages.rendering import local_time, page_language, render_page
 from core.db import utcnow
 from core.errors import NotFoundError
@@ -127,11 +127,9 @@ def _query_of(filters: ShipmentFilters, **extra: object) -> str:
     return urlencode({k: v for k, v in pairs.items() if v not in (None, "")})
 
 
-def _city_name(code: str, language: str) -> str:
-    city = next((c for c in GUANGDONG_CITIES if c.code == code), None)
-    if city is None:
-        return code
-    return city.name_zh if language == "zh" else city.name_en
+def _city_name(code: str, language: Language) -> str:
+    city = city_for_division(code)
+    return code if city is None else city.name(language)
 
 
 def _markers(request: Request[Any, Any, Any], items: list[Any]) -> list[Marker]:
@@ -212,7 +210,7 @@ class RegulatorController(Controller):
             query=_query_of(filters),
             page_query=lambda n: _query_of(filters, page=n),
             carriers=await active_carriers(db_session),
-            cities=[(c.code, c.name_zh if language == "zh" else c.name_en) for c in GUANGDONG_CITIES],
+            cities=[(c.code, c.name(language)) for c in GUANGDONG_CITIES],
             city_name=lambda code: _city_name(code, language),
             map_svg=render_map(
                 markers=_markers(request, markers),

@@ -16,7 +16,7 @@ from sqlmodel import Field, SQLModel
 
 from core.db import IntPK, JSONDocument, UTCDateTime, utcnow
 
-__all__ = ("DispatchAssignment", "DispatchPlan")
+__all__ = ("DispatchAssignment", "DispatchCheckIn", "DispatchPlan")
 
 
 def _ref(table: str, *, nullable: bool, index: bool = False) -> Any:
@@ -43,6 +43,10 @@ class DispatchPlan(SQLModel, table=True):
     plan: dict[str, Any] | None = Field(default=None, sa_type=JSONDocument)
     """The ``Plan`` it returned (msgspec-encoded); null until done."""
     error: str | None = Field(default=None, sa_type=sa.Text)
+    pinned_runs: list[dict[str, Any]] | None = Field(default=None, sa_type=JSONDocument)
+    """Runs the dispatcher pinned (msgspec-encoded ``Run``): kept as they are when this plan is solved."""
+    source_plan_id: uuid.UUID | None = Field(default=None, foreign_key="dispatch_plan.id")
+    """The plan this one re-plans around its pinned runs, or was adjusted from."""
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -67,3 +71,28 @@ class DispatchAssignment(SQLModel, table=True):
     planned_drop_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     waybill_number: str | None = Field(default=None, sa_type=sa.String(20))
     leg_index: int | None = None
+
+
+class DispatchCheckIn(SQLModel, table=True):
+    """A driver's tap on the run page: arrived, hooked, departed, dropped or delivered at a stop of a move.
+
+    One row per (plan, move, stop, action): tapping again does not record it twice. ``event_id`` is the
+    journey event it posted on the move's waybill leg, when the move has one.
+    """
+
+    __tablename__ = "dispatch_check_in"
+    __table_args__ = (sa.UniqueConstraint("plan_id", "move_id", "stop", "action"),)
+
+    id: int | None = Field(default=None, sa_column=sa.Column(IntPK, primary_key=True, autoincrement=True))
+    carrier_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
+    plan_id: uuid.UUID = Field(foreign_key="dispatch_plan.id", index=True)
+    tractor_id: int = Field(sa_column=_ref("dispatch_tractor", nullable=False))
+    move_id: int = Field(sa_column=_ref("dispatch_move", nullable=False, index=True))
+    stop: str = Field(sa_type=sa.String(8))
+    """``hook`` (the move's origin) or ``drop`` (its destination)."""
+    action: str = Field(sa_type=sa.String(16))
+    """``arrived``, ``hooked``, ``departed``, ``dropped`` or ``delivered``."""
+    at: datetime = Field(sa_type=UTCDateTime)
+    receiver_name: str | None = Field(default=None, sa_type=sa.String(100))
+    event_id: uuid.UUID | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

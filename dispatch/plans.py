@@ -78,6 +78,7 @@ class PlanProgress(OutputStruct, frozen=True):
     objective: int
     tractors: int
     unassigned: int
+    deadhead_km: float = 0.0
 
 
 class AssignmentRead(OutputStruct, frozen=True):
@@ -407,5 +408,6 @@ async def _finish(
                     "objective": summary.objective,
                     "tractors": summary.tractors_used,
                     "unassigned": summary.moves_unassigned,
+                    "deadhead_km": summary.deadhead_km,
                 }
         await session.commit()

@@ -99,6 +99,8 @@ class SolveProgress(msgspec.Struct, kw_only=True, frozen=True):
     objective: int
     tractors: int
     unassigned: int
+    deadhead_km: float = 0.0
+    """Bobtail kilometres and kilometres towing an empty trailer, the drives home included."""
 
 
 @dataclass
@@ -767,6 +769,7 @@ class _Model:
         routing = self.routing
         vehicles = range(len(self.prepared.vehicles))
         moves = {task.move.id for task in self.prepared.tasks}
+        tasks = {self.manager.NodeToIndex(task.index): task for task in self.prepared.tasks}
 
         best = [UNSERVED_COST * (len(moves) + 1)]
 
@@ -787,10 +790,26 @@ class _Model:
                     objective=objective,
                     tractors=used,
                     unassigned=len(moves - served) + len(self.prepared.unassigned),
+                    deadhead_km=round(sum(self._current_deadhead_km(v, tasks) for v in vehicles), 1),
                 )
             )
 
         routing.AddAtSolutionCallback(report)
+
+    def _current_deadhead_km(self, vehicle: int, tasks: dict[int, _Task]) -> float:
+        """Deadhead of one vehicle's route in the solution being reported (inside a solution callback)."""
+        routing, spec = self.routing, self.prepared.vehicles[vehicle]
+        place, km = spec.start_place, 0.0
+        index = routing.NextVar(routing.Start(vehicle)).Value()
+        if routing.IsEnd(index):
+            return 0.0
+        while not routing.IsEnd(index):
+            task = tasks.get(index)
+            if task is not None:
+                km += self.travel.distance(place, task.origin) + (task.tow_km if task.empty_tow else 0.0)
+                place = task.destination
+            index = routing.NextVar(index).Value()
+        return km + self.travel.distance(place, spec.end_place)
 
     def objective(self, assignment: Any) -> int:
         return 0 if assignment is None else int(assignment.ObjectiveValue())

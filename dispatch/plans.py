@@ -3,8 +3,13 @@
 The job (``dispatch.tasks.plan_dispatch``) builds the problem from the carrier's fleet, runs the
 solver in a thread and writes its progress to the plan row about twice a second, then stores the
 plan. Accepting a done plan turns its runs into assignments (one per planned move, in run order)
-and marks the moves planned; the previously accepted plan is superseded. Re-planning keeps the
-accepted runs in which a move has started as fixed runs.
+and marks the moves planned; the previously accepted plan is superseded; a plan that breaks a
+rule (see :mod:`dispatch.solver.plan_check`) is refused. Re-planning keeps the accepted runs in which
+a move has started as fixed runs.
+
+The dispatcher may adjust a done plan move by move (:func:`adjust_plan`, see :mod:`dispatch.adjust`)
+and re-plan around the runs they pin (:func:`replan_around`): a new plan in which those runs are
+fixed runs too.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import multiprocessing
 import queue
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +31,7 @@ from sqlmodel import col
 from accounts.schemas import Principal
 from core.errors import ForbiddenError, InvalidStateError, NotFoundError, RuleViolationError
 from core.types import InputStruct, OutputStruct
+from dispatch.adjust import Adjustment, UnknownIdError, check_plan, rearrange
 from dispatch.models import DispatchMove, DispatchTractor, DispatchTrailer
 from dispatch.plan_models import DispatchAssignment, DispatchPlan
 from dispatch.service import build_problem
@@ -41,14 +47,19 @@ __all__ = (
     "PlanProgress",
     "PlanRead",
     "accept_plan",
+    "adjust_plan",
     "create_plan",
     "get_plan",
     "list_plans",
+    "plan_check_of",
+    "replan_around",
     "run_plan",
 )
 
 PROGRESS_INTERVAL_S = 0.5
 """How often a running plan's progress is written."""
+TIME_LIMIT_RANGE_S = (1.0, 300.0)
+"""The solver time a plan may ask for."""
 
 
 class PlanCreate(InputStruct, frozen=True):
@@ -162,8 +173,10 @@ async def create_plan(session: AsyncSession, *, carrier_id: uuid.UUID, data: Pla
     return _read(row)
 
 
-async def _load(session: AsyncSession, *, carrier_id: uuid.UUID, plan_id: uuid.UUID) -> DispatchPlan:
-    row = await session.get(DispatchPlan, plan_id)
+async def _load(
+    session: AsyncSession, *, carrier_id: uuid.UUID, plan_id: uuid.UUID, for_update: bool = False
+) -> DispatchPlan:
+    row = await session.get(DispatchPlan, plan_id, with_for_update=for_update or None, populate_existing=for_update)
     if row is None or row.carrier_id != carrier_id:
         raise NotFoundError(f"no plan {plan_id}")
     return row
@@ -200,12 +213,18 @@ async def accept_plan(session: AsyncSession, *, principal: Principal, plan_id: u
 
     A move tied to a waybill leg puts its tractor's and trailer's plates on that leg (through the
     waybill service, so the leg's own rules and audit apply); a leg that can no longer change is left.
+
+    Raises:
+        InvalidStateError: the plan is not done.
+        RuleViolationError: the plan breaks a rule (``violations`` lists them; late moves alone do not
+            stop it).
     """
     carrier_id = principal.organisation_id
     row = await _load(session, carrier_id=carrier_id, plan_id=plan_id)
     if row.status != "done" or row.plan is None:
         raise InvalidStateError(f"only a done plan can be accepted; this one is {row.status}")
     plan = msgspec.convert(row.plan, Plan)
+    await _refuse_if_infeasible(row, plan)
     previous = await session.scalars(
         sa.select(DispatchPlan).where(
             col(DispatchPlan.carrier_id) == carrier_id, col(DispatchPlan.status) == "accepted"
@@ -270,6 +289,145 @@ async def _equip_leg(
         return  # the leg is gone, not the carrier's, finished, or already carries these plates
 
 
+async def _refuse_if_infeasible(row: DispatchPlan, plan: Plan) -> None:
+    """A plan that breaks a rule of its problem is not accepted; one stored without its problem is not checked."""
+    if row.problem is None:
+        return
+    violations, _ = await _checked(msgspec.convert(row.problem, Problem), plan)
+    if violations:
+        count = f"{len(violations)} rule{'s' if len(violations) > 1 else ''}"
+        raise RuleViolationError(f"the plan breaks {count}: {'; '.join(violations)}", violations=violations)
+
+
+async def _checked(problem: Problem, plan: Plan) -> tuple[list[str], list[str]]:
+    """``(violations, late moves)`` of the plan, with the problem's matrix (a routing server is called off the loop)."""
+    matrix = await asyncio.to_thread(matrix_for, problem.places, problem.matrix)
+    return check_plan(problem, plan, matrix)
+
+
+def _stored(row: DispatchPlan) -> tuple[Problem, Plan]:
+    if row.problem is None or row.plan is None:
+        raise InvalidStateError(f"the plan has no stored problem and plan; it is {row.status}")
+    return msgspec.convert(row.problem, Problem), msgspec.convert(row.plan, Plan)
+
+
+async def plan_check_of(
+    session: AsyncSession, *, carrier_id: uuid.UUID, plan_id: uuid.UUID
+) -> tuple[list[str], list[str]]:
+    """``(violations, late move ids)`` of one of the carrier's done or accepted plans.
+
+    Raises:
+        NotFoundError: no such plan of the carrier.
+        InvalidStateError: the plan is neither done nor accepted.
+    """
+    row = await _load(session, carrier_id=carrier_id, plan_id=plan_id)
+    if row.status not in {"done", "accepted"}:
+        raise InvalidStateError(f"only a done or accepted plan can be checked; this one is {row.status}")
+    return await _checked(*_stored(row))
+
+
+async def adjust_plan(
+    session: AsyncSession,
+    *,
+    carrier_id: uuid.UUID,
+    plan_id: uuid.UUID,
+    move_id: int | str,
+    tractor_id: int | str,
+    position: int,
+) -> Adjustment:
+    """Move one move of a done plan to ``position`` (0-based, clamped) in a tractor's run, and store the plan.
+
+    The plan is stored even when it breaks rules (the adjustment lists them, and such a plan cannot
+    be accepted until they are put right). See :func:`dispatch.adjust.rearrange`.
+
+    Raises:
+        NotFoundError: no such plan of the carrier, or the move or tractor is not in its problem.
+        InvalidStateError: the plan is not done (queued, running, failed, accepted or superseded).
+        RuleViolationError: the move cannot go there (a run under way, no free empty trailer...).
+    """
+    row = await _load(session, carrier_id=carrier_id, plan_id=plan_id, for_update=True)
+    if row.status != "done":
+        raise InvalidStateError(f"only a done plan can be adjusted; this one is {row.status}")
+    problem, plan = _stored(row)
+    matrix = await asyncio.to_thread(matrix_for, problem.places, problem.matrix)
+    try:
+        adjustment = rearrange(
+            problem, plan, matrix, move_id=str(move_id), tractor_id=str(tractor_id), position=position
+        )
+    except UnknownIdError as exc:
+        raise NotFoundError(str(exc)) from exc
+    except ValueError as exc:
+        raise RuleViolationError(str(exc)) from exc
+    row.plan = msgspec.to_builtins(adjustment.plan)
+    if row.progress is not None:
+        summary = adjustment.plan.summary
+        row.progress = {
+            **row.progress,
+            "tractors": summary.tractors_used,
+            "unassigned": summary.moves_unassigned,
+            "deadhead_km": summary.deadhead_km,
+        }
+    await session.flush()
+    return adjustment
+
+
+async def replan_around(
+    session: AsyncSession,
+    *,
+    carrier_id: uuid.UUID,
+    plan_id: uuid.UUID,
+    pinned_tractor_ids: Collection[int | str],
+    time_limit_s: float,
+) -> PlanRead:
+    """A queued plan that keeps the pinned tractors' runs of a done or accepted plan and plans the rest.
+
+    The new plan has the source's start, horizon and seed; the caller commits and enqueues it as
+    after :func:`create_plan`. When it runs, the pinned runs are fixed runs next to the runs already
+    under way (see :func:`run_plan`).
+
+    Raises:
+        NotFoundError: no such plan of the carrier, or it has no run of a pinned tractor.
+        InvalidStateError: the source plan is neither done nor accepted.
+        RuleViolationError: the time limit is out of range.
+    """
+    low, high = TIME_LIMIT_RANGE_S
+    if not low <= time_limit_s <= high:
+        raise RuleViolationError(f"time_limit_s: must be between {low:g} and {high:g}", field="time_limit_s")
+    source = await _load(session, carrier_id=carrier_id, plan_id=plan_id)
+    if source.status not in {"done", "accepted"} or source.plan is None:
+        raise InvalidStateError(f"only a done or accepted plan can be re-planned; this one is {source.status}")
+    plan = msgspec.convert(source.plan, Plan)
+    pinned = {str(tractor_id) for tractor_id in pinned_tractor_ids}
+    runs = {run.tractor_id: run for run in plan.runs if run.tractor_id in pinned}
+    missing = sorted(pinned - set(runs))
+    if missing:
+        raise NotFoundError(f"the plan has no run of tractor {', '.join(missing)}")
+    row = DispatchPlan(
+        carrier_id=carrier_id,
+        start=source.start,
+        horizon_hours=source.horizon_hours,
+        time_limit_s=time_limit_s,
+        seed=source.seed,
+        pinned_runs=[msgspec.to_builtins(run) for run in runs.values()],
+        source_plan_id=source.id,
+    )
+    session.add(row)
+    await session.flush()
+    return _read(row)
+
+
+def _with_pinned(started: tuple[Run, ...], pinned: list[dict[str, Any]] | None) -> tuple[Run, ...]:
+    """The runs under way, then the pinned runs of other tractors that share no move with them."""
+    taken_tractors = {run.tractor_id for run in started}
+    taken_moves = {move_id for run in started for move_id in run.moves}
+    kept = [
+        run
+        for run in (msgspec.convert(entry, Run) for entry in pinned or [])
+        if run.tractor_id not in taken_tractors and not taken_moves.intersection(run.moves)
+    ]
+    return (*started, *kept)
+
+
 def _handling(run: Run, move_id: str) -> tuple[Any, Any]:
     hook = next((a for a in run.activities if a.kind == ActivityKind.HOOK and a.move_id == move_id), None)
     drop = next((a for a in run.activities if a.kind == ActivityKind.DROP and a.move_id == move_id), None)
@@ -309,7 +467,7 @@ async def run_plan(session_factory: Callable[[], Any], *, plan_id: uuid.UUID) ->
             problem = await build_problem(
                 session, carrier_id=row.carrier_id, start=row.start, horizon_hours=row.horizon_hours
             )
-            fixed = await _started_runs(session, row.carrier_id)
+            fixed = _with_pinned(await _started_runs(session, row.carrier_id), row.pinned_runs)
             problem = msgspec.structs.replace(problem, fixed_runs=fixed)
         except ValueError as exc:
             row.status, row.error, row.finished_at = "failed", str(exc), datetime.now(UTC)

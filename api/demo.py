@@ -21,6 +21,11 @@ from core.db import create_engine, create_session_factory
 from core.settings import Settings
 from dangerous_goods import registry
 from dangerous_goods.registry_schemas import DgCarrierPermitWrite, DgPersonCreate, DgVehicleCreate
+from dispatch import service as fleet
+from dispatch.demo_day import PLACE_LOCODES, demo_day_start, store_day
+from dispatch.models import DispatchPlace
+from dispatch.schemas import PlaceCreate, TrailerCreate
+from dispatch.solver.generator import generate_day
 from integrations.partners import PartnerInfo, list_partners, register_partner
 from integrations.schemas import PartnerKind
 from waybill import events
@@ -36,6 +41,7 @@ __all__ = (
     "issue_live_waybill",
     "register_demo_partners",
     "seed_demo",
+    "seed_dispatch_day",
 )
 
 DEMO_ORGANISATIONS: list[dict[str, Any]] = [
@@ -309,6 +315,73 @@ async def seed_demo_users(session: AsyncSession, orgs: dict[str, Organisation]) 
             )
 
 
+async def seed_dispatch_day(
+    session: AsyncSession, carrier: Principal, *, now: datetime | None = None
+) -> dict[str, int] | None:
+    """The carrier's drop-and-hook day (40 tractors, 150 moves) if it has no dispatch places yet.
+
+    The day starts as ``demo_day_start`` says for ``now`` (default: the current time). Returns the
+    rows made by kind, or ``None`` when the carrier had its fleet already.
+    """
+    places = await session.scalar(
+        sa.select(sa.func.count())
+        .select_from(DispatchPlace)
+        .where(col(DispatchPlace.carrier_id) == carrier.organisation_id)
+    )
+    if places:
+        return None
+    start = demo_day_start(now or datetime.now(UTC))
+    day = generate_day(tractors=40, moves=150, trailers_per_tractor=2.5, seed=7, start=start)
+    counts = await store_day(session, carrier_id=carrier.organisation_id, problem=day)
+    places, trailers = await _waybill_fleet(session, carrier)
+    return counts | {"places": counts["places"] + places, "trailers": counts["trailers"] + trailers}
+
+
+async def _waybill_fleet(session: AsyncSession, carrier: Principal) -> tuple[int, int]:
+    """The places and trailers of the demo waybills' road legs, so that their legs can become moves.
+
+    Places the generated day has already (by UN/LOCODE) are not added again. Returns how many
+    places and trailers were added.
+    """
+    ends = {pickup for _, pickup, *_ in _SHIPMENTS} | {
+        "beijiao" if plan == "barge" else delivery for _, _, delivery, *_, plan in _SHIPMENTS
+    }
+    place_ids: dict[str, int] = {}
+    for key in sorted(ends):
+        spec = _PLACES[key]
+        if spec.get("locode") in PLACE_LOCODES.values():
+            continue
+        body = {
+            "code": f"wb-{key.replace('_', '-')}",
+            "name": spec["name"],
+            "kind": "port_terminal" if spec.get("locode") else "shipper",
+            "latitude": spec["latitude"],
+            "longitude": spec["longitude"],
+            "locode": spec.get("locode"),
+        }
+        place = await fleet.create_place(
+            session, carrier_id=carrier.organisation_id, data=msgspec.convert(body, PlaceCreate)
+        )
+        place_ids[key] = place.id
+    trailers = 0
+    for index, (_, pickup, _, _, _, container, dangerous, plan) in enumerate(_SHIPMENTS):
+        if plan not in {"issued", "in_transit", "barge"}:
+            continue
+        kind = "container_chassis" if container else "tank" if dangerous and dangerous["unit"] != "L" else "box"
+        body = {
+            "plate": f"粤E{2380 + index}挂",
+            "type": kind,
+            "place_id": place_ids[pickup],
+            "loaded": True,
+            "hazmat_approved": dangerous is not None,
+        }
+        await fleet.create_trailer(
+            session, carrier_id=carrier.organisation_id, data=msgspec.convert(body, TrailerCreate)
+        )
+        trailers += 1
+    return len(place_ids), trailers
+
+
 async def seed_demo(settings: Settings) -> list[tuple[str, str, str]]:
     """Create the demo organisations and waybills if absent; return (role, name, new API key) for each."""
     engine = create_engine(settings)
@@ -340,6 +413,7 @@ async def seed_demo(settings: Settings) -> list[tuple[str, str, str]]:
                         session, shipment[-1], created.number, shipper, road, barge, day + timedelta(hours=index)
                     )
             await seed_dangerous_goods_shipments(session)
+            await seed_dispatch_day(session, road)
             await seed_demo_users(session, orgs)
             keys = []
             for spec in DEMO_ORGANISATIONS:

@@ -52,7 +52,11 @@ from api.inputs import record_query_parameters, reject_unknown_query_parameters
 from api.middleware import RequestContextMiddleware, allow_header_fixer
 from api.organisations import OrganisationController
 from api.pages.auth import SignInController, csrf_config, provide_page_user, session_config
+from api.pages.carrier import CarrierController
+from api.pages.driver import DriverRunController
+from api.pages.planning import PlanningController
 from api.pages.regulator import RegulatorController
+from api.pages.runs import RunSheetController
 from api.positions import PositionController
 from api.problems import PROBLEM_MEDIA_TYPE, exception_handlers
 from api.subscriptions import SubscriptionController
@@ -184,6 +188,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PositionController,
             SignInController,
             RegulatorController,
+            CarrierController,
+            PlanningController,
+            DriverRunController,
+            RunSheetController,
             HealthController,
             MetricsController,
             create_static_files_router(path=_STATIC, directories=[_SWAGGER_ASSETS], include_in_schema=False),

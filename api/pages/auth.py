@@ -122,6 +122,8 @@ def home_of(user: PageUser) -> str:
     """Where a user lands after signing in."""
     if user.role in (OrganisationRole.REGULATOR, OrganisationRole.ADMIN):
         return "/regulator"
+    if user.role is OrganisationRole.CARRIER:
+        return "/carrier"
     return "/account"
 
 

@@ -1,0 +1,172 @@
+"""The carrier's dispatch pages: fleet and moves boards, moves by hand, the Plan button, the plan page.
+
+Run sheets and the driver's page are tested in test_run_pages.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+import pytest
+
+from tests.conftest import Org
+from tests.dispatch.test_fleet_api import Fleet
+from tests.dispatch.test_plans_api import DAY_START
+from tests.pages.helpers import add_page_user, csrf_token, sign_in
+
+
+@pytest.fixture
+async def carrier(make_org: Any) -> Org:
+    return await make_org("carrier", name="东莞虎门甩挂物流有限公司")
+
+
+@pytest.fixture
+async def day(client: Any, carrier: Org) -> Fleet:
+    """The example fleet with a second trailer and two hauls to the Nansha terminal."""
+    fleet = await Fleet(client, carrier).build()
+    second = await fleet.post("trailers", fleet.trailer_body(plate="粤S5678挂"))
+    fleet.moves = [
+        await fleet.post("moves", fleet.move_body()),
+        await fleet.post(
+            "moves",
+            fleet.move_body(
+                trailer_id=second["id"],
+                ready_at="2026-12-03T08:00:00+08:00",
+                deliver_by="2026-12-03T12:00:00+08:00",
+                cutoff=None,
+            ),
+        ),
+    ]
+    return fleet
+
+
+@pytest.fixture
+async def dispatcher(client: Any, carrier: Org, session_factory: Any) -> str:
+    """A signed-in dispatcher of the carrier; returns the CSRF token for forms."""
+    username = await add_page_user(session_factory, carrier, name="调度员")
+    response = await sign_in(client, username)
+    assert response.headers["location"] == "/carrier"
+    return await csrf_token(client)
+
+
+async def plan_from_the_page(client: Any, token: str) -> str:
+    """Press Plan; follow the progress until the plan is done; returns the plan page's path."""
+    form = {"start": DAY_START[:16], "horizon_hours": "24", "time_limit_s": "2", "_csrf_token": token}
+    response = await client.post("/carrier/plans", data=form, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    path = str(response.headers["location"])
+    for _ in range(240):
+        progress = (await client.get(f"{path}/progress")).json()
+        if progress["status"] in {"done", "failed"}:
+            assert progress["status"] == "done", progress["error"]
+            assert progress["tractors"] >= 1
+            return path
+        await asyncio.sleep(0.25)
+    raise AssertionError("the plan did not finish within 60 s")
+
+
+async def test_the_fleet_board_shows_tractors_crews_trailers_and_the_yard(
+    client: Any, day: Fleet, dispatcher: str
+) -> None:
+    page = await client.get("/carrier")
+    assert page.status_code == 200
+    text = page.text
+    assert "车队看板" in text
+    assert day.tractor["plate"] in text
+    assert day.driver["name"] in text
+    assert "粤S5678挂" in text
+    assert 'id="inventory"' in text
+    assert "空闲" in text  # every tractor is free before a plan is accepted
+    assert (await client.get("/carrier/live")).json()["version"]
+
+
+async def test_the_moves_board_lists_moves_by_status(client: Any, day: Fleet, dispatcher: str) -> None:
+    page = await client.get("/carrier/moves")
+    assert page.status_code == 200
+    for move in day.moves:
+        assert f'data-move="{move["id"]}"' in page.text
+    assert re.search(r'id="tab-open"[^>]*>[^<]*<b>2</b>', page.text)
+    done = await client.get("/carrier/moves", params={"status": "done"})
+    assert 'data-move="' not in done.text
+    bad = await client.get("/carrier/moves", params={"status": "lost"})
+    assert bad.status_code == 400
+    assert "text/html" in bad.headers["content-type"]
+
+
+async def test_a_move_added_by_hand_appears_among_the_open_moves(client: Any, day: Fleet, dispatcher: str) -> None:
+    form = {
+        "kind": "position",
+        "trailer_type": "box",
+        "destination_id": str(day.places["factory"]["id"]),
+        "ready_at": "2026-12-03T07:00",
+        "deliver_by": "2026-12-03T10:00",
+        "_csrf_token": dispatcher,
+    }
+    response = await client.post("/carrier/moves", data=form, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    page = await client.get(response.headers["location"])
+    assert re.search(r'id="tab-open"[^>]*>[^<]*<b>3</b>', page.text)
+    assert "07:00" in page.text  # shown in Beijing time as entered
+
+
+async def test_a_bad_move_form_is_a_400_page_and_adds_nothing(client: Any, day: Fleet, dispatcher: str) -> None:
+    form = {"kind": "haul", "destination_id": str(day.places["terminal"]["id"]), "_csrf_token": dispatcher}
+    response = await client.post("/carrier/moves", data=form, follow_redirects=False)
+    assert response.status_code == 400
+    assert "text/html" in response.headers["content-type"]
+    page = await client.get("/carrier/moves")
+    assert re.search(r'id="tab-open"[^>]*>[^<]*<b>2</b>', page.text)
+
+
+async def test_a_form_without_the_csrf_token_is_refused(client: Any, day: Fleet, dispatcher: str) -> None:
+    response = await client.post("/carrier/plans", data={"time_limit_s": "2"}, follow_redirects=False)
+    assert response.status_code == 403
+
+
+async def test_other_roles_may_not_open_the_dispatch_app(client: Any, shipper: Any, session_factory: Any) -> None:
+    await sign_in(client, await add_page_user(session_factory, shipper))
+    assert (await client.get("/carrier")).status_code == 403
+    assert (await client.get("/carrier/plans")).status_code == 403
+
+
+async def test_the_plan_button_plans_and_the_page_shows_gantt_map_and_figures(
+    client: Any, day: Fleet, dispatcher: str
+) -> None:
+    path = await plan_from_the_page(client, dispatcher)
+    page = await client.get(path)
+    assert page.status_code == 200
+    text = page.text
+    assert 'class="gantt"' in text
+    assert "g-bar g-hook" in text
+    assert "g-bar g-drop" in text
+    assert "g-bar g-drive towed" in text
+    assert 'class="route run c0"' in text  # the run drawn on the map
+    assert 'id="feasible"' in text
+    assert day.tractor["plate"] in text
+    assert 'id="accept-form"' in text
+
+
+async def test_another_carriers_plan_is_not_found(
+    client: Any, day: Fleet, dispatcher: str, make_org: Any, session_factory: Any
+) -> None:
+    path = await plan_from_the_page(client, dispatcher)
+    other = await make_org("carrier", name="江门另一家物流有限公司")
+    client.cookies.clear()
+    await sign_in(client, await add_page_user(session_factory, other))
+    assert (await client.get(path)).status_code == 404
+    assert (await client.get(f"{path}/progress")).status_code == 404
+
+
+async def test_accepting_from_the_page_puts_the_tractor_on_a_run(client: Any, day: Fleet, dispatcher: str) -> None:
+    path = await plan_from_the_page(client, dispatcher)
+    accepted = await client.post(f"{path}/accept", data={"_csrf_token": dispatcher}, follow_redirects=False)
+    assert accepted.status_code == 303
+    page = await client.get(path)
+    assert "已接受" in page.text
+    assert f"/carrier/runs/{path.rsplit('/', 1)[1]}/{day.tractor['id']}" in page.text
+    board = await client.get("/carrier")
+    assert "执行中" in board.text
+    planned = await client.get("/carrier/moves", params={"status": "planned"})
+    assert day.tractor["plate"] in planned.text

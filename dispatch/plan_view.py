@@ -7,6 +7,7 @@ it returned, so a plan reads the same later even when the fleet has changed sinc
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 
@@ -16,12 +17,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from core.errors import NotFoundError
-from dispatch.adjust import Violation, check_plan, describe_violations
+from dispatch.adjust import check_plan, describe_violations
 from dispatch.plan_models import DispatchPlan
 from dispatch.solver.matrix import matrix_for
 from dispatch.solver.problem import ActivityKind, Plan, PlanSummary, Problem, Run, Unassigned
 
-__all__ = ("Figure", "PlanView", "RunView", "load_plan_row", "plan_view")
+__all__ = ("Figure", "PlanView", "RunView", "ViolationView", "load_plan_row", "plan_view", "violation_kind")
+
+_VIOLATION_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("dangerous_goods", re.compile(r"hazmat|dangerous goods|dangerous-goods")),
+    ("time_window", re.compile(r"before it is ready|after the cut-off|opening hours|trailer is ready")),
+    ("break", re.compile(r"continuous driving")),
+    ("duty", re.compile(r"on duty for")),
+    ("driving_hours", re.compile(r"previous 24 hours|night")),
+    ("shift", re.compile(r"shift (starts|ends)|the run (starts|ends) at .* (before|after)")),
+    ("trailer", re.compile(r"trailer|hooks|drops|tows")),
+)
+_MENTIONS = re.compile(r"\b(tractor|driver|escort|trailer|move) ([^\s:,;()']+)")
 
 
 class Figure(msgspec.Struct, frozen=True, kw_only=True):
@@ -32,6 +44,38 @@ class Figure(msgspec.Struct, frozen=True, kw_only=True):
     current: float | None
     better: str | None
     """``"this"``, ``"current"`` or None (equal, or no current plan)."""
+
+
+class ViolationView(msgspec.Struct, frozen=True, kw_only=True):
+    """A broken rule: its kind (for a translated heading), the run and move it concerns, and the checker's words."""
+
+    kind: str
+    text: str
+    """The checker's sentence with ids replaced by plates, names and move numbers."""
+    tractor_plate: str | None
+    move_id: str | None
+
+
+def violation_kind(text: str) -> str:
+    """What kind of rule a checker sentence says is broken: ``dangerous_goods``, ``time_window``, ``break``,
+    ``duty``, ``driving_hours``, ``shift``, ``trailer`` or ``other``."""
+    return next((kind for kind, pattern in _VIOLATION_KINDS if pattern.search(text)), "other")
+
+
+def _named(problem: Problem, text: str) -> str:
+    names = {
+        "tractor": {t.id: t.plate or t.id for t in problem.tractors},
+        "driver": {d.id: d.name or d.id for d in problem.drivers},
+        "escort": {d.id: d.name or d.id for d in problem.drivers},
+        "trailer": {t.id: t.plate or t.id for t in problem.trailers},
+        "move": {m.id: f"#{m.id}" for m in problem.moves},
+    }
+
+    def name(match: re.Match[str]) -> str:
+        word, ident = match.group(1), match.group(2)
+        return f"{word} {names[word].get(ident, ident)}"
+
+    return _MENTIONS.sub(name, text)
 
 
 class RunView(msgspec.Struct, frozen=True, kw_only=True):
@@ -65,7 +109,7 @@ class PlanView(msgspec.Struct, frozen=True, kw_only=True):
     runs: list[RunView]
     figures: list[Figure]
     unassigned: list[UnassignedView]
-    violations: list[Violation]
+    violations: list[ViolationView]
     late_moves: list[str]
     current_plan_id: uuid.UUID | None
 
@@ -161,10 +205,23 @@ async def plan_view(session: AsyncSession, row: DispatchPlan) -> PlanView:
         runs=runs,
         figures=_figures(plan.summary, current_summary),
         unassigned=_unassigned(problem, plan.unassigned),
-        violations=describe_violations(problem, violations),
+        violations=_violation_views(problem, violations),
         late_moves=late,
         current_plan_id=current.id if current is not None and current.id != row.id else None,
     )
+
+
+def _violation_views(problem: Problem, violations: list[str]) -> list[ViolationView]:
+    plates = {t.id: t.plate or t.id for t in problem.tractors}
+    return [
+        ViolationView(
+            kind=violation_kind(v.text),
+            text=_named(problem, v.text),
+            tractor_plate=plates.get(v.tractor_id or ""),
+            move_id=v.move_id,
+        )
+        for v in describe_violations(problem, violations)
+    ]
 
 
 def route_points(problem: Problem, run: Run) -> list[tuple[float, float]]:

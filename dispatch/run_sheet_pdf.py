@@ -46,6 +46,14 @@ ACTION_NAMES: dict[str, str] = {
 }
 """What each check-in action is called (marked for translation, translated where shown)."""
 STOP_NAMES: dict[str, str] = {"hook": N_("Hook trailer"), "drop": N_("Drop trailer")}
+TRAILER_TYPE_NAMES: dict[str, str] = {
+    "box": N_("Box van"),
+    "curtain": N_("Curtain-sider"),
+    "reefer": N_("Reefer"),
+    "tank": N_("Tank"),
+    "flatbed": N_("Flatbed"),
+    "container_chassis": N_("Container chassis"),
+}
 MOVE_STATUS_NAMES: dict[str, str] = {
     MoveStatus.OPEN.value: N_("Not planned"),
     MoveStatus.PLANNED.value: N_("Planned"),
@@ -74,6 +82,12 @@ class _RunSheetPdf(FPDF):
         self.set_text_color(*_MUTED)
         self.cell(0, 4, f"{self.footer_text} · {self.page_no()}/{{nb}}", align="R")
         self.set_text_color(0, 0, 0)
+
+
+def _trailer_type(value: str | None, _: Callable[[str], str]) -> str:
+    if not value:
+        return ""
+    return _(TRAILER_TYPE_NAMES[value]) if value in TRAILER_TYPE_NAMES else value
 
 
 def _clock(value: datetime) -> str:
@@ -131,7 +145,7 @@ def _stops(pdf: FPDF, sheet: RunSheet, _: Callable[[str], str]) -> None:
                     _(STOP_NAMES[stop.stop]),
                     f"{stop.place_name}\n{stop.place_code}" + (f"\n{_('Dangerous goods')}" if stop.hazmat else ""),
                     f"{_clock(stop.planned_start)}-{_clock(stop.planned_end)}\n{format_time(stop.planned_start)[:10]}",
-                    f"{stop.trailer_plate or '—'}\n{stop.trailer_type or ''}".strip(),
+                    f"{stop.trailer_plate or '—'}\n{_trailer_type(stop.trailer_type, _)}".strip(),
                     f"{stop.waybill_number}\n" + _("leg %(leg)s") % {"leg": stop.leg_index}
                     if stop.waybill_number
                     else "—",

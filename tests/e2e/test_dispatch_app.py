@@ -190,6 +190,8 @@ async def _context(browser: Browser, width: int, height: int) -> tuple[BrowserCo
 
 async def _shot(page: Page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
+    for weight in ("400", "700"):  # glyphs first met late (plates, badges) load before the picture
+        await page.evaluate(f"document.fonts.load('{weight} 16px \"Freight CJK\"', '粤危第段挂车')")
     await page.evaluate("document.fonts.ready")
     await page.screenshot(path=str(SHOTS / f"dispatch-{name}.png"), full_page=True)
 

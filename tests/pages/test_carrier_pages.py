@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import re
+import uuid
 from typing import Any
 
 import pytest
 
+from dispatch.plan_models import DispatchPlan
 from tests.conftest import Org
 from tests.dispatch.test_fleet_api import Fleet
 from tests.dispatch.test_plans_api import DAY_START
@@ -170,3 +172,110 @@ async def test_accepting_from_the_page_puts_the_tractor_on_a_run(client: Any, da
     assert "执行中" in board.text
     planned = await client.get("/carrier/moves", params={"status": "planned"})
     assert day.tractor["plate"] in planned.text
+
+
+async def _plan_id(path: str) -> str:
+    return path.rsplit("/", 1)[1]
+
+
+async def test_a_second_plan_is_compared_with_the_accepted_one(client: Any, day: Fleet, dispatcher: str) -> None:
+    first = await plan_from_the_page(client, dispatcher)
+    await client.post(f"{first}/accept", data={"_csrf_token": dispatcher})
+    await client.post("/v1/dispatch/moves", json=day.move_body(), headers=day.org.headers)
+    second = await plan_from_the_page(client, dispatcher)
+    page = await client.get(second)
+    figures = re.findall(r'data-key="(\w+)">.*?<b>([^<]*)</b>\s*<small>当前计划: ([^<]*)</small>', page.text, re.S)
+    assert {key for key, _, _ in figures} == {"tractors_used", "km", "deadhead_km", "late_moves", "moves_unassigned"}
+
+
+async def test_moving_a_task_shows_the_feasibility_check(client: Any, day: Fleet, dispatcher: str) -> None:
+    path = await plan_from_the_page(client, dispatcher)
+    first, second = (str(move["id"]) for move in day.moves)
+    form = {"move_id": second, "tractor_id": str(day.tractor["id"]), "position": "1", "_csrf_token": dispatcher}
+    moved = await client.post(f"{path}/adjust", data=form, follow_redirects=False)
+    assert moved.status_code == 303
+    assert moved.headers["location"].endswith(f"?moved={second}#check")
+    page = await client.get(moved.headers["location"].split("#")[0])
+    assert 'id="moved"' in page.text
+    assert "adjusted" in page.text  # the plan now says it was adjusted by hand
+    assert 'id="feasible"' in page.text or 'id="violations"' in page.text
+    unknown = await client.post(f"{path}/adjust", data={**form, "move_id": "999999"}, follow_redirects=False)
+    assert unknown.status_code == 404
+    assert "text/html" in unknown.headers["content-type"]
+    empty = await client.post(f"{path}/adjust", data={**form, "move_id": ""}, follow_redirects=False)
+    assert empty.status_code == 400
+    assert first  # both moves stay in the plan
+    assert page.text.count('class="mono move-chip"') == 2
+
+
+async def test_a_plan_that_breaks_a_rule_cannot_be_accepted(
+    client: Any, day: Fleet, dispatcher: str, session_factory: Any
+) -> None:
+    path = await plan_from_the_page(client, dispatcher)
+    async with session_factory() as session:
+        row = await session.get(DispatchPlan, uuid.UUID(await _plan_id(path)))  # broken below on purpose
+        plan = dict(row.plan)
+        runs = [dict(run) for run in plan["runs"]]
+        activities = [dict(a) for a in runs[0]["activities"]]
+        activities[0]["end"], activities[0]["start"] = activities[0]["start"], activities[0]["end"]  # time runs back
+        runs[0]["activities"] = activities
+        row.plan = {**plan, "runs": runs}
+        await session.commit()
+    page = await client.get(path)
+    assert 'id="violations"' in page.text
+    assert re.search(r'id="accept-form".*?<button[^>]*disabled', page.text, re.S)
+    refused = await client.post(f"{path}/accept", data={"_csrf_token": dispatcher}, follow_redirects=False)
+    assert refused.status_code == 422
+    assert "text/html" in refused.headers["content-type"]
+
+
+async def test_pinned_runs_are_kept_when_the_rest_is_planned_again(client: Any, day: Fleet, dispatcher: str) -> None:
+    path = await plan_from_the_page(client, dispatcher)
+    form = {"pinned": str(day.tractor["id"]), "time_limit_s": "2", "_csrf_token": dispatcher}
+    replanned = await client.post(f"{path}/replan", data=form, follow_redirects=False)
+    assert replanned.status_code == 303
+    new_path = str(replanned.headers["location"])
+    assert new_path != path
+    for _ in range(240):
+        if (await client.get(f"{new_path}/progress")).json()["status"] in {"done", "failed"}:
+            break
+        await asyncio.sleep(0.25)
+    page = await client.get(new_path)
+    assert "📌" in page.text  # the pinned run is marked
+    assert "g-row pinned" in page.text
+
+
+async def test_a_csv_with_bad_rows_is_refused_row_by_row_and_a_good_one_imported(
+    client: Any, day: Fleet, dispatcher: str
+) -> None:
+    factory = day.places["factory"]["code"]
+    good = (
+        f"kind,trailer_type,destination,ready_at,deliver_by\nposition,box,{factory},2026-12-03 07:00,2026-12-03 10:00\n"
+    )
+    bad = good + "position,box,NOWHERE,tomorrow,\n"
+    refused = await client.post(
+        "/carrier/moves/import",
+        files={"file": ("moves.csv", bad.encode(), "text/csv")},
+        data={"_csrf_token": dispatcher},
+        follow_redirects=False,
+    )
+    assert refused.status_code == 422
+    assert re.search(r'<td class="mono">3</td><td class="mono">destination</td>', refused.text)
+    page = await client.get("/carrier/moves")
+    assert re.search(r'id="tab-open"[^>]*>[^<]*<b>2</b>', page.text)  # nothing imported
+    accepted = await client.post(
+        "/carrier/moves/import",
+        files={"file": ("moves.csv", good.encode("gb18030"), "text/csv")},
+        data={"_csrf_token": dispatcher},
+        follow_redirects=False,
+    )
+    assert accepted.status_code == 303, accepted.text
+    page = await client.get(accepted.headers["location"])
+    assert re.search(r'id="tab-open"[^>]*>[^<]*<b>3</b>', page.text)
+
+
+async def test_an_upload_without_a_file_is_a_400_page(client: Any, day: Fleet, dispatcher: str) -> None:
+    response = await client.post(
+        "/carrier/moves/import", files={"other": ("x.txt", b"x")}, data={"_csrf_token": dispatcher}
+    )
+    assert response.status_code == 400

@@ -15,9 +15,9 @@ from litestar import Controller, Request, Response, get
 from litestar.params import PathParameter
 from markupsafe import Markup
 
-from accounts.schemas import OrganisationRole
 from api.deps import DbSession
-from api.pages.auth import SignedIn, page_exception_handlers, principal_of, require_role
+from api.pages.auth import SignedIn, page_exception_handlers
+from api.pages.carrier import carrier_of
 from api.pages.driver import NAMES, driver_link_url
 from api.pages.rendering import page_language, render_page
 from core.settings import Settings
@@ -58,9 +58,9 @@ class RunSheetController(Controller):
         tractor_id: TractorId,
     ) -> Response[str]:
         """The printable run sheet with the driver's link and the waybills' codes."""
-        require_role(page_user, OrganisationRole.CARRIER)
-        carrier_id = principal_of(page_user).organisation_id
-        sheet = await load_run_sheet(db_session, carrier_id=carrier_id, plan_id=plan_id, tractor_id=tractor_id)
+        sheet = await load_run_sheet(
+            db_session, carrier_id=carrier_of(page_user), plan_id=plan_id, tractor_id=tractor_id
+        )
         settings: Settings = request.app.state.settings
         link = driver_link_url(request, plan_id=plan_id, tractor_id=tractor_id)
         return render_page(
@@ -85,9 +85,9 @@ class RunSheetController(Controller):
         tractor_id: TractorId,
     ) -> Response[bytes]:
         """The run sheet as an A4 PDF in the page language."""
-        require_role(page_user, OrganisationRole.CARRIER)
-        carrier_id = principal_of(page_user).organisation_id
-        sheet = await load_run_sheet(db_session, carrier_id=carrier_id, plan_id=plan_id, tractor_id=tractor_id)
+        sheet = await load_run_sheet(
+            db_session, carrier_id=carrier_of(page_user), plan_id=plan_id, tractor_id=tractor_id
+        )
         settings: Settings = request.app.state.settings
         pdf = await asyncio.to_thread(
             render_run_sheet_pdf,

@@ -14,34 +14,14 @@ import pytest
 
 from dispatch.plan_models import DispatchPlan
 from tests.conftest import Org
+from tests.dispatch import test_plans_api
 from tests.dispatch.test_fleet_api import Fleet
 from tests.dispatch.test_plans_api import DAY_START
 from tests.pages.helpers import add_page_user, csrf_token, sign_in
 
-
-@pytest.fixture
-async def carrier(make_org: Any) -> Org:
-    return await make_org("carrier", name="东莞虎门甩挂物流有限公司")
-
-
-@pytest.fixture
-async def day(client: Any, carrier: Org) -> Fleet:
-    """The example fleet with a second trailer and two hauls to the Nansha terminal."""
-    fleet = await Fleet(client, carrier).build()
-    second = await fleet.post("trailers", fleet.trailer_body(plate="粤S5678挂"))
-    fleet.moves = [
-        await fleet.post("moves", fleet.move_body()),
-        await fleet.post(
-            "moves",
-            fleet.move_body(
-                trailer_id=second["id"],
-                ready_at="2026-12-03T08:00:00+08:00",
-                deliver_by="2026-12-03T12:00:00+08:00",
-                cutoff=None,
-            ),
-        ),
-    ]
-    return fleet
+carrier = test_plans_api.carrier
+day = test_plans_api.day
+"""The carrier and its day of the planning API's tests: the example fleet and two hauls to the terminal."""
 
 
 @pytest.fixture

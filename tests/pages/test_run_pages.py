@@ -13,21 +13,16 @@ from api.pages.driver import driver_link_token
 from core.signing import platform_signer
 from dispatch.plan_models import DispatchPlan
 from tests.conftest import Org
-from tests.dispatch.test_runs import AcceptedDay, accepted_day
+from tests.dispatch import test_runs
+from tests.dispatch.test_runs import AcceptedDay
 from tests.pages.helpers import add_page_user, csrf_token, sign_in
 
 _LINK = re.compile(r'href="https?://[^"/]+(/driver/runs/[^"]+)"')
 
 
-@pytest.fixture
-async def carrier(make_org: Any) -> Org:
-    org: Org = await make_org("carrier", name="东莞虎门甩挂物流有限公司")
-    return org
-
-
-@pytest.fixture
-async def day(client: Any, session_factory: Any, carrier: Org, shipper: Org) -> AcceptedDay:
-    return await accepted_day(client, session_factory, carrier, shipper)
+carrier = test_runs.carrier
+day = test_runs.day
+"""The carrier and its accepted day of the run service's tests (one move on an issued waybill's leg)."""
 
 
 async def sign_in_as(client: Any, session_factory: Any, org: Org) -> None:

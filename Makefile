@@ -40,6 +40,9 @@ bench-positions: ## GNSS positions stored per second via POST /v1/positions on P
 bench-regulator: ## Regulator pages with 5,000 active dangerous-goods waybills vs /health/live on PostgreSQL (3-8 minutes, mostly seeding)
 	$(UV) run python bench/regulator_pages.py
 
+bench-dispatch-pages: ## Carriers' dispatch pages and the Plan button (40 tractors, 150 moves) vs /health/live on PostgreSQL (about 2-3 minutes)
+	$(UV) run python bench/dispatch_pages.py
+
 bench-dispatch: ## Dispatch benchmarks: Li & Lim instances vs best-known, generated days greedy vs OR-Tools
 	$(UV) run python -m bench.dispatch.lilim
 	$(UV) run python -m bench.dispatch.days
@@ -62,4 +65,4 @@ translations: ## Extract messages into locale/messages.pot, update the .po files
 fonts: ## Cut the vendored Chinese fonts (web/fonts/) from Debian's fonts-noto-cjk (see scripts/subset_fonts.py)
 	$(UV) run python scripts/subset_fonts.py
 
-.PHONY: help demo test serve worker migrate lint format typecheck bench bench-events bench-positions bench-regulator bench-dispatch bench-partners revision translations fonts
+.PHONY: help demo test serve worker migrate lint format typecheck bench bench-events bench-positions bench-regulator bench-dispatch-pages bench-dispatch bench-partners revision translations fonts

@@ -10,7 +10,7 @@ Tapping again changes nothing: the first check-in stands.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -208,6 +208,7 @@ class _RunRows:
     places: dict[int, DispatchPlace]
     trailers: dict[int, DispatchTrailer]
     crew: dict[int, DispatchDriver]
+    tractors: dict[int, DispatchTractor]
     problem_places: dict[str, Place]
     """The places as the solver got them: names a place that was deleted since."""
     done: dict[tuple[int, str], dict[str, datetime]]
@@ -222,19 +223,22 @@ def _handling(run: Run) -> list[tuple[int, Activity]]:
     ]
 
 
-async def _run_rows(session: AsyncSession, row: DispatchPlan, run: Run) -> _RunRows:
-    carrier_id, handling = row.carrier_id, _handling(run)
-    move_ids = [int(m) for m in run.moves]
+async def _run_rows(session: AsyncSession, row: DispatchPlan, runs: Sequence[Run]) -> _RunRows:
+    """The rows of several runs of one plan at once: a query per table, not per run."""
+    carrier_id = row.carrier_id
+    handling = [activity for run in runs for _, activity in _handling(run)]
+    move_ids = [int(m) for run in runs for m in run.moves]
     done: dict[tuple[int, str], dict[str, datetime]] = {}
     for check_in in await _check_ins(session, row.id, move_ids):
         done.setdefault((check_in.move_id, check_in.stop), {})[check_in.action] = check_in.at
-    trailer_ids = (int(a.trailer_id) for _, a in handling if a.trailer_id)
-    crew_ids = (int(d) for d in (run.driver_id, run.escort_id) if d)
+    trailer_ids = (int(a.trailer_id) for a in handling if a.trailer_id)
+    crew_ids = (int(d) for run in runs for d in (run.driver_id, run.escort_id) if d)
     return _RunRows(
         moves=await _by_id(session, DispatchMove, carrier_id, move_ids),
-        places=await _by_id(session, DispatchPlace, carrier_id, (int(a.place_id) for _, a in handling)),
+        places=await _by_id(session, DispatchPlace, carrier_id, (int(a.place_id) for a in handling)),
         trailers=await _by_id(session, DispatchTrailer, carrier_id, trailer_ids),
         crew=await _by_id(session, DispatchDriver, carrier_id, crew_ids),
+        tractors=await _by_id(session, DispatchTractor, carrier_id, (int(run.tractor_id) for run in runs)),
         problem_places={p.id: p for p in msgspec.convert(row.problem, Problem).places} if row.problem else {},
         done=done,
     )
@@ -278,17 +282,16 @@ def _stop(rows: _RunRows, run: Run, index: int, sequence: int) -> RunStop:
     )
 
 
-async def _sheet(session: AsyncSession, row: DispatchPlan, run: Run) -> RunSheet:
-    rows = await _run_rows(session, row, run)
+def _sheet(rows: _RunRows, row: DispatchPlan, run: Run) -> RunSheet:
     stops = [_stop(rows, run, index, sequence) for sequence, (index, _) in enumerate(_handling(run), start=1)]
-    tractor = await session.get(DispatchTractor, int(run.tractor_id))
+    tractor = rows.tractors.get(int(run.tractor_id))
     driver = rows.crew.get(int(run.driver_id)) if run.driver_id else None
     escort = rows.crew.get(int(run.escort_id)) if run.escort_id else None
     return RunSheet(
         plan_id=row.id,
         plan_status=row.status,
         tractor_id=int(run.tractor_id),
-        tractor_plate=tractor.plate if tractor is not None and tractor.carrier_id == row.carrier_id else run.tractor_id,
+        tractor_plate=tractor.plate if tractor is not None else run.tractor_id,
         driver_name=driver.name if driver is not None else None,
         driver_phone=driver.phone if driver is not None else None,
         escort_name=escort.name if escort is not None else None,
@@ -296,7 +299,7 @@ async def _sheet(session: AsyncSession, row: DispatchPlan, run: Run) -> RunSheet
         planned_end=run.activities[-1].end if run.activities else None,
         km=run.km,
         stops=stops,
-        move_status={move_id: move.status for move_id, move in rows.moves.items()},
+        move_status={int(m): rows.moves[int(m)].status for m in run.moves if int(m) in rows.moves},
         next_stop=_next_stop(stops),
     )
 
@@ -319,7 +322,8 @@ async def load_run_sheet(
         NotFoundError: no such plan of the carrier, the plan was never accepted, or the tractor has no run in it.
     """
     row = await _visible_plan(session, carrier_id, plan_id)
-    return await _sheet(session, row, _run_of(msgspec.convert(row.plan, Plan), tractor_id, plan_id))
+    run = _run_of(msgspec.convert(row.plan, Plan), tractor_id, plan_id)
+    return _sheet(await _run_rows(session, row, [run]), row, run)
 
 
 def _summary(sheet: RunSheet) -> RunSummary:
@@ -348,8 +352,9 @@ async def accepted_runs(session: AsyncSession, *, carrier_id: uuid.UUID) -> list
     )
     if row is None or row.plan is None:
         return []
-    plan = msgspec.convert(row.plan, Plan)
-    summaries = [_summary(await _sheet(session, row, run)) for run in plan.runs if run.moves]
+    runs = [run for run in msgspec.convert(row.plan, Plan).runs if run.moves]
+    rows = await _run_rows(session, row, runs)
+    summaries = [_summary(_sheet(rows, row, run)) for run in runs]
     return sorted(summaries, key=lambda summary: (summary.tractor_plate, summary.tractor_id))
 
 
@@ -537,7 +542,8 @@ async def record_check_in(
     move = await session.get(DispatchMove, move_id)
     if move is None or move.carrier_id != carrier_id:
         raise NotFoundError(f"no move {move_id}")
-    sheet = await _sheet(session, row, _run_of(msgspec.convert(row.plan, Plan), tractor_id, plan_id))
+    run = _run_of(msgspec.convert(row.plan, Plan), tractor_id, plan_id)
+    sheet = _sheet(await _run_rows(session, row, [run]), row, run)
     place = next((s for s in sheet.stops if s.move_id == move_id and s.stop == stop), None)
     if place is None:
         raise NotFoundError(f"move {move_id} has no {stop} stop in this run")

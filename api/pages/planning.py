@@ -10,11 +10,13 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 import msgspec
+import sqlalchemy as sa
 from litestar import Controller, Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import ValidationException
 from litestar.params import Body, PathParameter
 from litestar.response import Redirect
+from sqlmodel import col
 
 from api.deps import DbSession
 from api.pages.auth import SignedIn, page_exception_handlers, principal_of
@@ -25,9 +27,11 @@ from api.pages.rendering import page_language, render_page
 from core.db import utcnow
 from core.jobs import enqueue
 from dispatch import plans
+from dispatch.models import DispatchMove
 from dispatch.plan_view import PlanView, load_plan_row, move_label, plan_view, route_points
 from dispatch.plans import PlanCreate
 from dispatch.runs import accepted_runs
+from dispatch.schemas import MoveStatus
 from dispatch.solver.problem import Activity, Problem
 from dispatch.tasks import plan_dispatch
 from waybill.document import DISPLAY_ZONE, Language, translations_for
@@ -125,9 +129,17 @@ def _plan_map(view: PlanView, language: Language, title: str) -> Any:
     return render_map(markers=markers, routes=routes, language=language, focus=focus, title=title)
 
 
-def _default_start() -> str:
-    now = utcnow().astimezone(DISPLAY_ZONE) + timedelta(minutes=5)
-    return now.replace(second=0, microsecond=0).strftime("%Y-%m-%dT%H:%M")
+async def _default_start(session: Any, carrier_id: Any) -> str:
+    """When to plan from unless the dispatcher says otherwise: in five minutes, or when the first open move is
+    ready if that is later (a day prepared the evening before plans from its morning)."""
+    soonest = utcnow() + timedelta(minutes=5)
+    first_ready = await session.scalar(
+        sa.select(sa.func.min(col(DispatchMove.ready_at))).where(
+            col(DispatchMove.carrier_id) == carrier_id, col(DispatchMove.status) == MoveStatus.OPEN.value
+        )
+    )
+    start = max(soonest, first_ready) if first_ready is not None else soonest
+    return start.astimezone(DISPLAY_ZONE).replace(second=0, microsecond=0).strftime("%Y-%m-%dT%H:%M")
 
 
 class PlanningController(Controller):
@@ -147,7 +159,7 @@ class PlanningController(Controller):
             user=page_user,
             plans=await plans.list_plans(db_session, carrier_id=carrier_id, limit=20),
             runs=await accepted_runs(db_session, carrier_id=carrier_id),
-            default_start=_default_start(),
+            default_start=await _default_start(db_session, carrier_id),
         )
 
     @post("/", status_code=303)

@@ -149,3 +149,38 @@ def test_demo_regulator_sees_dangerous_goods_alerts_of_every_kind(demo: tuple[st
     assert listing.status_code == 200, listing.text
     kinds = {item["kind"] for item in listing.json()["items"]}
     assert kinds >= {"speeding", "stationary", "off_corridor", "restricted_zone", "no_signal", "no_waybill"}
+
+
+def test_demo_carrier_plans_its_day_in_the_dispatch_app(demo: tuple[str, dict[str, str], str | None]) -> None:
+    base, _, _ = demo
+    with httpx.Client(base_url=base, timeout=30) as browser:
+        browser.get("/login")
+        signed_in = browser.post(
+            "/login",
+            data={"username": "carrier", "password": "freight-demo", "_csrf_token": browser.cookies["freight_csrf"]},
+        )
+        assert signed_in.status_code == 303, signed_in.text
+        assert signed_in.headers["location"] == "/carrier"
+        fleet = browser.get("/carrier").text
+        assert len(re.findall(r'<tr class="state-', fleet.split('id="trailers"')[0])) >= 40  # tractors
+        assert len(re.findall(r'<tr class="state-', fleet.split('id="trailers"')[1].split('id="crews"')[0])) >= 100
+        moves = browser.get("/carrier/moves").text
+        counts = [int(n) for n in re.findall(r'id="tab-\w+"[^>]*>[^<]*<b>(\d+)</b>', moves)]
+        assert sum(counts) >= 150
+        start = re.search(r'name="start" value="([^"]+)"', browser.get("/carrier/plans").text)
+        assert start is not None
+        form = {"horizon_hours": "24", "time_limit_s": "10", "_csrf_token": browser.cookies["freight_csrf"]}
+        created = browser.post("/carrier/plans", data={**form, "start": start.group(1)})
+        assert created.status_code == 303, created.text
+        plan = created.headers["location"]
+        deadline = time.monotonic() + 90
+        while (progress := browser.get(f"{plan}/progress").json())["status"] not in {"done", "failed"}:
+            assert time.monotonic() < deadline, progress
+            time.sleep(1)
+        assert progress["status"] == "done", progress["error"]
+        page = browser.get(plan).text
+    assert 'id="feasible"' in page
+    assert page.count("g-row") >= 20  # tractors at work on the Gantt chart
+    planned = re.search(r'data-key="moves_unassigned">.*?<b>(\d+)</b>', page, re.S)
+    assert planned is not None
+    assert int(planned.group(1)) <= 75, "most of the day's open moves are planned"

@@ -24,8 +24,8 @@ import io
 import re
 import typing
 import uuid
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -55,6 +55,7 @@ __all__ = (
     "SkippedLeg",
     "import_moves",
     "moves_from_waybills",
+    "sample_csv",
 )
 
 MAX_BYTES = 1024 * 1024
@@ -434,3 +435,16 @@ async def _undo(session: AsyncSession, created: list[MoveRead]) -> None:
         if move is not None:
             await session.delete(move)
     await session.flush()
+
+
+def sample_csv(destinations: Sequence[str], day: date) -> str:
+    """A small file to start from: empty trailers of three types to the given place codes on ``day``."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for hour, (code, trailer_type) in enumerate(zip(destinations, ("box", "reefer", "curtain"), strict=False)):
+        writer.writerow(
+            ["position", "", trailer_type, "", code, f"{day} {7 + hour:02d}:00", f"{day} {10 + hour:02d}:30"]
+            + [""] * (len(COLUMNS) - 7)
+        )
+    return out.getvalue()

@@ -6,7 +6,7 @@ Every page is scoped to the signed-in user's carrier: objects of another carrier
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -29,7 +29,7 @@ from api.pages.rendering import render_page
 from core.db import utcnow
 from dispatch.board import board_version, fleet_board, moves_board
 from dispatch.models import DispatchPlace, DispatchTrailer
-from dispatch.move_import import MAX_BYTES, import_moves
+from dispatch.move_import import MAX_BYTES, import_moves, sample_csv
 from dispatch.schemas import MoveCreate, MoveStatus
 from dispatch.service import create_move
 from dispatch.solver.problem import MoveKind, TrailerType
@@ -214,6 +214,23 @@ class CarrierController(Controller):
         result = await moves_from_waybills(db_session, principal=principal_of(page_user))
         await db_session.commit()
         return render_page(request, "carrier/from_waybills.html", user=page_user, result=result)
+
+    @get("/moves/sample.csv")
+    async def sample(self, db_session: DbSession, page_user: SignedIn) -> Response[bytes]:
+        """A CSV of three moves to the carrier's own places, tomorrow: a file to start from."""
+        carrier_id = carrier_of(page_user)
+        codes = await db_session.scalars(
+            sa.select(col(DispatchPlace.code))
+            .where(col(DispatchPlace.carrier_id) == carrier_id, col(DispatchPlace.kind) == "shipper")
+            .order_by(col(DispatchPlace.code))
+            .limit(3)
+        )
+        tomorrow = (utcnow().astimezone(DISPLAY_ZONE) + timedelta(days=1)).date()
+        return Response(
+            sample_csv(list(codes), tomorrow).encode("utf-8-sig"),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="moves-sample.csv"'},
+        )
 
     @get("/live")
     async def live(self, db_session: DbSession, page_user: SignedIn) -> dict[str, str]:

@@ -259,3 +259,18 @@ async def test_an_upload_without_a_file_is_a_400_page(client: Any, day: Fleet, d
         "/carrier/moves/import", files={"other": ("x.txt", b"x")}, data={"_csrf_token": dispatcher}
     )
     assert response.status_code == 400
+
+
+async def test_the_sample_file_names_our_places_and_imports_as_it_is(client: Any, day: Fleet, dispatcher: str) -> None:
+    sample = await client.get("/carrier/moves/sample.csv")
+    assert sample.status_code == 200
+    assert sample.headers["content-type"].startswith("text/csv")
+    assert day.places["factory"]["code"] in sample.content.decode("utf-8-sig")
+    imported = await client.post(
+        "/carrier/moves/import",
+        files={"file": ("moves-sample.csv", sample.content, "text/csv")},
+        data={"_csrf_token": dispatcher},
+        follow_redirects=False,
+    )
+    assert imported.status_code == 303, imported.text
+    assert imported.headers["location"].endswith("imported=1")

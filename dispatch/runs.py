@@ -568,5 +568,20 @@ async def record_check_in(
     status = _moved_on(move.status, action)
     if status != move.status:
         move.status, move.updated_at = status, at
+    await _follow_fleet(session, assignment, place.place_id, action, at)
     await session.flush()
     return _read_check_in(check_in, new=True)
+
+
+async def _follow_fleet(
+    session: AsyncSession, assignment: DispatchAssignment, place_id: int, action: str, at: datetime
+) -> None:
+    """Where the tap puts the tractor (at the stop once it arrived) and the trailer (where it was dropped)."""
+    tractor = await session.get(DispatchTractor, assignment.tractor_id)
+    if tractor is not None and tractor.carrier_id == assignment.carrier_id and action in ("arrived", "dropped"):
+        tractor.current_place_id, tractor.updated_at = place_id, at
+    if action != "dropped" or assignment.trailer_id is None:
+        return
+    trailer = await session.get(DispatchTrailer, assignment.trailer_id)
+    if trailer is not None and trailer.carrier_id == assignment.carrier_id:
+        trailer.place_id, trailer.updated_at = place_id, at

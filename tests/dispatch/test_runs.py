@@ -15,8 +15,8 @@ from sqlmodel import col
 from api.examples import CREATE_DISPATCH_DRIVER_EXAMPLE
 from core.db import utcnow
 from core.errors import DomainError, InvalidStateError, NotFoundError
-from dispatch.models import DispatchMove
-from dispatch.plan_models import DispatchCheckIn, DispatchPlan
+from dispatch.models import DispatchMove, DispatchTractor, DispatchTrailer
+from dispatch.plan_models import DispatchAssignment, DispatchCheckIn, DispatchPlan
 from dispatch.plans import PlanCreate, accept_plan, create_plan
 from dispatch.runs import RunSheet, accepted_runs, load_run_sheet, record_check_in
 from dispatch.service import build_problem
@@ -248,6 +248,30 @@ async def test_taps_in_natural_order_move_the_move_and_post_journey_events(db: A
     )
     assert delivered.receiver_name == "南沙码头 李工"
     await db.rollback()
+
+
+async def test_a_drop_puts_the_trailer_and_the_tractor_at_the_stop(db: Any, day: AcceptedDay) -> None:
+    tractor_id, move_id = day.waybill_run
+    drop = next(s for s in (await sheet_of(db, day, tractor_id)).stops if s.move_id == move_id and s.stop == "drop")
+    trailer_id = (await db.get(DispatchAssignment, await _assignment_id(db, day, move_id))).trailer_id
+    await db.rollback()
+    start = utcnow() - timedelta(hours=1)
+    for minutes, (stop, action) in enumerate([("hook", "hooked"), ("hook", "departed"), ("drop", "dropped")]):
+        await tap(db, day, stop, action, at=start + timedelta(minutes=15 * minutes))
+        await db.rollback()
+    assert (await db.get(DispatchTrailer, trailer_id)).place_id == drop.place_id
+    assert (await db.get(DispatchTractor, tractor_id)).current_place_id == drop.place_id
+    await db.rollback()
+
+
+async def _assignment_id(db: Any, day: AcceptedDay, move_id: int) -> int:
+    return int(
+        await db.scalar(
+            sa.select(col(DispatchAssignment.id)).where(
+                col(DispatchAssignment.plan_id) == day.plan_id, col(DispatchAssignment.move_id) == move_id
+            )
+        )
+    )
 
 
 async def test_tapping_twice_records_once(db: Any, day: AcceptedDay) -> None:

@@ -27,6 +27,7 @@ from api.pages.rendering import page_language, render_page
 from core.db import utcnow
 from core.jobs import enqueue
 from dispatch import plans
+from dispatch.board import board_version
 from dispatch.models import DispatchMove
 from dispatch.plan_view import PlanView, load_plan_row, move_label, plan_view, route_points
 from dispatch.plans import PlanCreate
@@ -160,6 +161,7 @@ class PlanningController(Controller):
             plans=await plans.list_plans(db_session, carrier_id=carrier_id, limit=20),
             runs=await accepted_runs(db_session, carrier_id=carrier_id),
             default_start=await _default_start(db_session, carrier_id),
+            version=await board_version(db_session, carrier_id=carrier_id),
         )
 
     @post("/", status_code=303)

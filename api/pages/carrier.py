@@ -6,6 +6,8 @@ Every page is scoped to the signed-in user's carrier: objects of another carrier
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -25,7 +27,7 @@ from accounts.schemas import OrganisationRole
 from accounts.users import PageUser
 from api.deps import DbSession
 from api.pages.auth import SignedIn, page_exception_handlers, principal_of, require_role
-from api.pages.rendering import render_page
+from api.pages.rendering import page_language, render_page
 from core.db import utcnow
 from dispatch.board import board_version, fleet_board, moves_board
 from dispatch.models import DispatchPlace, DispatchTrailer
@@ -34,7 +36,7 @@ from dispatch.schemas import MoveCreate, MoveStatus
 from dispatch.service import create_move
 from dispatch.solver.problem import MoveKind, TrailerType
 from dispatch.waybill_moves import moves_from_waybills
-from waybill.document import DISPLAY_ZONE
+from waybill.document import DISPLAY_ZONE, N_, translations_for
 
 __all__ = ("CarrierController", "carrier_of", "local_input_time")
 
@@ -74,6 +76,41 @@ class MoveForm(msgspec.Struct, kw_only=True):
     hazmat: str = ""
     waybill_number: str = ""
     leg_index: str = ""
+
+
+_IMPORT_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), message)
+    for pattern, message in (
+        (r"^required$", N_("required")),
+        (r"^the carrier has no place with code (?P<value>.+)$", N_("we have no place with code %(value)s")),
+        (r"^the carrier has no trailer (?P<value>.+)$", N_("we have no trailer %(value)s")),
+        (r"^not a time; ", N_("not a time: write YYYY-MM-DD HH:MM (Beijing time) or RFC 3339 with an offset")),
+        (r"^no such date or time: (?P<value>.+)$", N_("no such date or time: %(value)s")),
+        (r"^not a number: (?P<value>.+)$", N_("not a number: %(value)s")),
+        (r"^not a whole number: (?P<value>.+)$", N_("not a whole number: %(value)s")),
+        (r"^write yes or no", N_("write yes or no (是 or 否)")),
+        (r"^not a mainland licence plate", N_("not a mainland licence plate (e.g. 粤B12345, trailer 粤B1234挂)")),
+        (r"^a trailer plate ends in 挂", N_("a trailer plate ends in 挂 (e.g. 粤E5678挂)")),
+        (r"^the row has more cells than the header$", N_("the row has more cells than the header")),
+        (r"^unknown column (?P<value>.+?);", N_("unknown column %(value)s")),
+        (r"^column (?P<value>\S+) appears twice$", N_("column %(value)s appears twice")),
+        (r"^the required column (?P<value>\S+) is missing$", N_("the required column %(value)s is missing")),
+        (r"^the file is neither UTF-8 nor GB18030", N_("the file is neither UTF-8 nor GB18030 text: save it as CSV")),
+        (r"^the file is larger than", N_("the file is too large: split it")),
+        (r"^the file is empty", N_("the file is empty or its first row is blank: the first row names the columns")),
+        (r"^the file has a header but no moves$", N_("the file has a header but no moves")),
+        (r"^the file has (?P<value>\d+) moves; ", N_("the file has %(value)s moves: split it into files of 2,000")),
+    )
+)
+
+
+def import_message(message: str, gettext: Callable[[str], str]) -> str:
+    """An import error in the page's language when it is one of the known ones, else as the import wrote it."""
+    for pattern, msgid in _IMPORT_MESSAGES:
+        match = pattern.search(message)
+        if match is not None:
+            return gettext(msgid) % match.groupdict()
+    return message
 
 
 def _move_create(form: MoveForm) -> MoveCreate:
@@ -203,6 +240,7 @@ class CarrierController(Controller):
                 user=page_user,
                 errors=result.errors,
                 filename=upload.filename,
+                message=lambda text: import_message(text, translations_for(page_language(request)).gettext),
             )
         await db_session.commit()
         return Redirect(_moves_url("open", imported=len(result.created)), status_code=303)

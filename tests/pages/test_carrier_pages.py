@@ -240,7 +240,10 @@ async def test_a_csv_with_bad_rows_is_refused_row_by_row_and_a_good_one_imported
         follow_redirects=False,
     )
     assert refused.status_code == 422
-    assert re.search(r'<td class="mono">3</td><td class="mono">destination</td>', refused.text)
+    assert re.search(
+        r'<td class="mono">3</td><td class="mono">destination</td><td>本公司没有代码为 NOWHERE 的地点', refused.text
+    )
+    assert "没有这个日期或时间" in refused.text or "不是有效时间" in refused.text  # "tomorrow" in Chinese too
     page = await client.get("/carrier/moves")
     assert re.search(r'id="tab-open"[^>]*>[^<]*<b>2</b>', page.text)  # nothing imported
     accepted = await client.post(

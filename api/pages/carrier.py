@@ -183,6 +183,8 @@ class CarrierController(Controller):
         page_user: SignedIn,
         status: StatusFilter = "open",
         page: PageNumber = 1,
+        imported: Annotated[int | None, QueryParameter(name="imported", required=False, ge=0, le=100_000)] = None,
+        added: Annotated[int | None, QueryParameter(name="added", required=False, ge=1, le=2**62)] = None,
     ) -> Response[str]:
         """The moves in one status (open, planned, in progress, done), and the forms that add moves."""
         carrier_id = carrier_of(page_user)
@@ -200,6 +202,8 @@ class CarrierController(Controller):
             moves_url=_moves_url,
             version=await board_version(db_session, carrier_id=carrier_id),
             max_upload_kb=MAX_BYTES // 1024,
+            imported=imported,
+            added=added,
             **await _choices(db_session, carrier_id),
         )
 

@@ -255,6 +255,7 @@ async def test_a_csv_with_bad_rows_is_refused_row_by_row_and_a_good_one_imported
     assert accepted.status_code == 303, accepted.text
     page = await client.get(accepted.headers["location"])
     assert re.search(r'id="tab-open"[^>]*>[^<]*<b>3</b>', page.text)
+    assert "已导入 1 个任务" in page.text
 
 
 async def test_an_upload_without_a_file_is_a_400_page(client: Any, day: Fleet, dispatcher: str) -> None:

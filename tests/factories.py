@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import re
 import secrets
+from datetime import datetime, timedelta
 from typing import Any
 
 from stdnum.cn import uscc
@@ -24,6 +26,23 @@ def waybill_body(**overrides: Any) -> dict[str, Any]:
     body = copy.deepcopy(CREATE_WAYBILL_EXAMPLE)
     body["shipper_reference"] = f"PO-{secrets.token_hex(5).upper()}"
     body.update(overrides)
+    return body
+
+
+_ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$")
+
+
+def shifted(body: Any, by: timedelta) -> Any:
+    """A copy of ``body`` with every RFC 3339 time in it moved by ``by`` (offsets kept).
+
+    For tests whose outcome depends on today: the documented example's dates are fixed.
+    """
+    if isinstance(body, dict):
+        return {key: shifted(value, by) for key, value in body.items()}
+    if isinstance(body, list):
+        return [shifted(value, by) for value in body]
+    if isinstance(body, str) and _ISO_TIME.match(body):
+        return (datetime.fromisoformat(body) + by).isoformat()
     return body
 
 

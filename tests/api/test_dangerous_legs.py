@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,9 +14,11 @@ from tests.factories import (
     SULPHURIC_ACID,
     carrier_permit,
     dangerous_waybill_body,
+    shifted,
     waybill_body,
     with_carrier,
 )
+from waybill.document import DISPLAY_ZONE
 
 VEHICLES = "/v1/dangerous-goods/vehicles"
 PEOPLE = "/v1/dangerous-goods/people"
@@ -79,6 +82,17 @@ def dangerous_waybill(carrier: Org, cargo: list[Any] | None = None, **leg: Any) 
     return body
 
 
+def _departing_next_month(body: dict[str, Any]) -> tuple[dict[str, Any], date]:
+    """``body`` with all its times moved so that leg 1 departs a month from today; that Beijing date.
+
+    "Expires before the leg departs" (rather than "expired") needs a departure after today.
+    """
+    departure = datetime.fromisoformat(body["legs"][0]["planned_departure"])
+    moved = shifted(body, (date.today() + timedelta(days=30)) - departure.date())
+    departs = datetime.fromisoformat(moved["legs"][0]["planned_departure"]).astimezone(DISPLAY_ZONE).date()
+    return moved, departs
+
+
 def _refused(response: Any, field: str) -> str:
     assert response.status_code == 422, response.text
     problem = response.json()
@@ -115,12 +129,14 @@ async def test_a_permit_ending_before_the_planned_departure_is_refused(
     client: Any, shipper: Org, make_org: Any
 ) -> None:
     carrier = await permitted_carrier(make_org, client)
-    await _register(client, carrier, VEHICLES, vehicle(permit_expires_on="2026-12-02"))
+    body, departs = _departing_next_month(dangerous_waybill(carrier))
+    eve = departs - timedelta(days=1)
+    await _register(client, carrier, VEHICLES, vehicle(permit_expires_on=eve.isoformat()))
 
-    response = await client.post("/v1/waybills", json=dangerous_waybill(carrier), headers=shipper.headers)
+    response = await client.post("/v1/waybills", json=body, headers=shipper.headers)
 
     detail = _refused(response, "legs[0].equipment.vehicle_plate")
-    assert "permit expires on 2026-12-02, before the leg departs on 2026-12-03" in detail
+    assert f"permit expires on {eve}, before the leg departs on {departs}" in detail
 
 
 async def test_an_unregistered_driver_is_refused(client: Any, shipper: Org, carrier: Org) -> None:
@@ -282,12 +298,15 @@ async def test_an_expired_carrier_permit_is_refused(client: Any, shipper: Org, m
 async def test_a_carrier_permit_ending_before_the_planned_departure_is_refused(
     client: Any, shipper: Org, make_org: Any
 ) -> None:
-    carrier = await permitted_carrier(make_org, client, expires_on="2026-12-02")
+    departs = _departing_next_month(dangerous_waybill_body())[1]
+    eve = departs - timedelta(days=1)
+    carrier = await permitted_carrier(make_org, client, expires_on=eve.isoformat())
+    body = _departing_next_month(dangerous_waybill(carrier))[0]
 
-    response = await client.post("/v1/waybills", json=dangerous_waybill(carrier), headers=shipper.headers)
+    response = await client.post("/v1/waybills", json=body, headers=shipper.headers)
 
     detail = _refused(response, "legs[0].carrier")
-    assert "permit expires on 2026-12-02, before the leg departs on 2026-12-03" in detail
+    assert f"permit expires on {eve}, before the leg departs on {departs}" in detail
 
 
 async def test_a_carrier_permit_valid_on_the_local_departure_date_is_accepted(

@@ -238,6 +238,18 @@ async def _assignment_of_waybill(database_url: str, carrier_id: Any, number: str
         await engine.dispose()
 
 
+async def _plates(database_url: str, assignment: DispatchAssignment) -> tuple[str | None, str | None]:
+    """The tractor's and trailer's plates of an assignment."""
+    engine = create_engine(settings_for(database_url))
+    try:
+        async with create_session_factory(engine)() as session:
+            tractor = await session.get(DispatchTractor, assignment.tractor_id)
+            trailer = await session.get(DispatchTrailer, assignment.trailer_id) if assignment.trailer_id else None
+            return (tractor.plate if tractor else None, trailer.plate if trailer else None)
+    finally:
+        await engine.dispose()
+
+
 async def _press_plan(tab: Page, base: str, start: datetime, seconds: int) -> None:
     await tab.goto(f"{base}/carrier/plans")
     await tab.locator("input[name=start]").fill(start.astimezone(DISPLAY_ZONE).strftime("%Y-%m-%dT%H:%M"))
@@ -327,6 +339,7 @@ async def test_a_dispatcher_plans_the_day_and_a_driver_reports_delivery(
 
     # The run sheet of the tractor that carries the waybill: stops, trailer, QR codes, the driver's link.
     assignment = await _assignment_of_waybill(database_url, yard.carrier_id, yard.waybill)
+    plates = await _plates(database_url, assignment)
     await tab.goto(f"{base}/carrier/runs/{assignment.plan_id}/{assignment.tractor_id}")
     await expect(tab.locator("body")).to_contain_text(yard.waybill)
     assert await tab.locator("svg").count() >= 2  # the driver's link and the waybill's QR codes
@@ -359,10 +372,23 @@ async def test_a_dispatcher_plans_the_day_and_a_driver_reports_delivery(
         response = await http.get(
             f"/v1/waybills/{yard.waybill}/events", headers={"Authorization": f"Bearer {yard.carrier_key}"}
         )
+        timeline = _ok(
+            await http.get(
+                f"/v1/waybills/{yard.waybill}/timeline", headers={"Authorization": f"Bearer {yard.carrier_key}"}
+            )
+        )
     events = _ok(response)
     kinds = [event["event_type"] for event in events["events"]]
     # Leg 1 of 2: the receiver at its end takes the cargo over (handover); "delivered" is for the last leg.
     assert kinds == ["gate_in", "picked_up", "departed", "arrived", "dropped", "handover"]
+    assert [event["event_type"] for event in timeline["events"]] == kinds
+    leg = timeline["legs"][0]
+    assert leg["actual_departure"] is not None
+    assert leg["actual_arrival"] is not None
+    assert leg["handed_over_at"] is not None
+    assert leg["status"] == "completed"
+    assert (leg["equipment"]["vehicle_plate"], leg["equipment"]["trailer_plate"]) == plates  # put there by accepting
+    assert (timeline["status"], timeline["current_leg"]) == ("in_transit", 2)
     await expect(tab.locator("#tab-done b")).to_have_text(str(done_before + 1), timeout=20_000)
     await expect(tab.locator(f'#moves tr[data-move="{move}"]')).to_be_visible()
 

@@ -136,7 +136,7 @@ def _stops(pdf: FPDF, sheet: RunSheet, _: Callable[[str], str]) -> None:
     if not sheet.stops:
         _key_values(pdf, [(_("Stops"), _("This run has no stops."))])
         return
-    with _table(pdf, col_widths=(6, 14, 50, 22, 30, 34, 30)) as table:
+    with _table(pdf, col_widths=(8, 13, 49, 22, 30, 34, 30)) as table:
         table.row(["#", _("Stop"), _("Place"), _("Planned time"), _("Trailer"), _("Waybill"), _("Check-ins")])
         for stop in sheet.stops:
             table.row(

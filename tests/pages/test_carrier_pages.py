@@ -221,7 +221,7 @@ async def test_pinned_runs_are_kept_when_the_rest_is_planned_again(client: Any, 
             break
         await asyncio.sleep(0.25)
     page = await client.get(new_path)
-    assert "📌" in page.text  # the pinned run is marked
+    assert page.text.count('<span class="badge pinned">已锁定</span>') == 1  # the pinned run is marked
     assert "g-row pinned" in page.text
 
 

@@ -82,15 +82,14 @@ def dangerous_waybill(carrier: Org, cargo: list[Any] | None = None, **leg: Any) 
     return body
 
 
-def _departing_next_month(body: dict[str, Any]) -> tuple[dict[str, Any], date]:
-    """``body`` with all its times moved so that leg 1 departs a month from today; that Beijing date.
+def _a_month_ahead() -> tuple[timedelta, date]:
+    """How far to move the documented example (``shifted``) so that leg 1 departs a month from today; that Beijing date.
 
     "Expires before the leg departs" (rather than "expired") needs a departure after today.
     """
-    departure = datetime.fromisoformat(body["legs"][0]["planned_departure"])
-    moved = shifted(body, (date.today() + timedelta(days=30)) - departure.date())
-    departs = datetime.fromisoformat(moved["legs"][0]["planned_departure"]).astimezone(DISPLAY_ZONE).date()
-    return moved, departs
+    departure = datetime.fromisoformat(dangerous_waybill_body()["legs"][0]["planned_departure"])
+    by = (date.today() + timedelta(days=30)) - departure.date()
+    return by, (departure + by).astimezone(DISPLAY_ZONE).date()
 
 
 def _refused(response: Any, field: str) -> str:
@@ -128,12 +127,12 @@ async def test_an_expired_permit_is_refused_naming_the_vehicle(client: Any, ship
 async def test_a_permit_ending_before_the_planned_departure_is_refused(
     client: Any, shipper: Org, make_org: Any
 ) -> None:
-    carrier = await permitted_carrier(make_org, client)
-    body, departs = _departing_next_month(dangerous_waybill(carrier))
+    by, departs = _a_month_ahead()
     eve = departs - timedelta(days=1)
+    carrier = await permitted_carrier(make_org, client)
     await _register(client, carrier, VEHICLES, vehicle(permit_expires_on=eve.isoformat()))
 
-    response = await client.post("/v1/waybills", json=body, headers=shipper.headers)
+    response = await client.post("/v1/waybills", json=shifted(dangerous_waybill(carrier), by), headers=shipper.headers)
 
     detail = _refused(response, "legs[0].equipment.vehicle_plate")
     assert f"permit expires on {eve}, before the leg departs on {departs}" in detail
@@ -298,12 +297,11 @@ async def test_an_expired_carrier_permit_is_refused(client: Any, shipper: Org, m
 async def test_a_carrier_permit_ending_before_the_planned_departure_is_refused(
     client: Any, shipper: Org, make_org: Any
 ) -> None:
-    departs = _departing_next_month(dangerous_waybill_body())[1]
+    by, departs = _a_month_ahead()
     eve = departs - timedelta(days=1)
     carrier = await permitted_carrier(make_org, client, expires_on=eve.isoformat())
-    body = _departing_next_month(dangerous_waybill(carrier))[0]
 
-    response = await client.post("/v1/waybills", json=body, headers=shipper.headers)
+    response = await client.post("/v1/waybills", json=shifted(dangerous_waybill(carrier), by), headers=shipper.headers)
 
     detail = _refused(response, "legs[0].carrier")
     assert f"permit expires on {eve}, before the leg departs on {departs}" in detail
